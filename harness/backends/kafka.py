@@ -1,0 +1,579 @@
+"""Kafka backends: an embedded Apache Kafka KRaft cluster (JVM subprocesses) and an external cluster.
+
+Known deviations from Amazon MSK:
+
+* Plaintext listeners on 127.0.0.1 only (MSK also offers TLS, IAM and SASL/SCRAM).
+* Every node is a combined broker+controller (MSK runs controllers on separate hidden nodes).
+* ``group.initial.rebalance.delay.ms=0`` (MSK/Kafka default 3000) so a first group join is immediate, and
+  ``offsets.topic.num.partitions`` / ``transaction.state.log.num.partitions`` are 10 (default 50) so the
+  internal topics appear fast; pass ``broker_configs`` to restore the defaults.
+* Like MSK: ``auto.create.topics.enable=false``; 3 brokers get default RF 3 and ``min.insync.replicas=2``.
+
+Example::
+
+    with EmbeddedKafka(brokers=3) as kafka, kafka.admin() as admin:
+        admin.create_topic("orders", partitions=3)
+        kafka.kill_broker(2)
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Protocol
+
+from harness.backends.base import (
+    Backend,
+    BackendError,
+    BackendStartError,
+    free_port,
+    port_open,
+    spawn_child,
+    tail,
+    wait_until,
+)
+from harness.backends.kafka_admin import TopicAdmin, TopicAdminError
+from harness.backends.kafka_dist import KafkaDistribution, resolve_distribution
+
+# Tuned on 2 cores (benchmarks/bench_startup_kafka.py): SerialGC starts fastest, CDS shares the JDK classes.
+DEFAULT_JVM_FLAGS = ("-XX:+UseSerialGC", "-Xshare:auto", "-XX:-UsePerfData", "-XX:+ExitOnOutOfMemoryError")
+_RESERVED_KEYS = frozenset(
+    {"process.roles", "node.id", "controller.quorum.voters", "listeners", "advertised.listeners", "log.dirs"}
+)
+_BIND_FAILURE = re.compile(r"BindException|Address already in use")
+_HINT = "read the broker log below; check the jars with `python -m harness.backends.kafka_dist info`"
+
+
+class KafkaCluster(Protocol):
+    """What every Kafka backend offers: where to connect and a topic admin."""
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """Comma-separated host:port list for clients."""
+        ...
+
+    def admin(self) -> TopicAdmin:
+        """A new TopicAdmin connected to this cluster (close it, or use it as a context manager)."""
+        ...
+
+
+@dataclass
+class _Node:
+    node_id: int
+    home: Path
+    broker_port: int = 0
+    controller_port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    log: IO[bytes] | None = field(default=None, repr=False)
+    paused: bool = False
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "broker.log"
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+def kafka_uuid(rng: random.Random) -> str:
+    """A Kafka-style Uuid (16 random bytes, URL-safe base64 without padding) drawn from `rng`."""
+    while True:
+        raw = rng.getrandbits(128).to_bytes(16, "big")
+        text = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        # Kafka reserves the all-zero and ...01 ids and avoids a leading '-' (it reads like a CLI flag).
+        if int.from_bytes(raw, "big") > 1 and not text.startswith("-"):
+            return text
+
+
+def parse_bootstrap_servers(value: str) -> str:
+    """Validate a ``host:port[,host:port...]`` list and return it normalised (no spaces)."""
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise ValueError("bootstrap servers are empty; expected host:port[,host:port...]")
+    for item in items:
+        host, sep, port = item.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"bad bootstrap server {item!r}; expected host:port")
+    return ",".join(items)
+
+
+class EmbeddedKafka(Backend):
+    """An Apache Kafka KRaft cluster of `brokers` combined broker+controller JVMs on 127.0.0.1."""
+
+    name = "embedded-kafka"
+
+    def __init__(
+        self,
+        brokers: int = 1,
+        *,
+        workdir: Path | None = None,
+        heap_mb: int = 512,
+        startup_timeout: float = 90.0,
+        broker_configs: Mapping[str, str] | None = None,
+        rng: random.Random | None = None,
+        jvm_flags: tuple[str, ...] = DEFAULT_JVM_FLAGS,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        if brokers < 1:
+            raise ValueError(f"brokers must be >= 1, got {brokers}")
+        if heap_mb < 128:
+            raise ValueError(f"heap_mb must be >= 128, got {heap_mb}")
+        configs = dict(broker_configs or {})
+        reserved = sorted(_RESERVED_KEYS & configs.keys())
+        if reserved:
+            raise ValueError(f"broker_configs may not set {', '.join(reserved)}: the harness manages them")
+        self._configs = configs
+        self._brokers = brokers
+        self._user_workdir = workdir
+        self._heap_mb = heap_mb
+        self._startup_timeout = startup_timeout
+        self._rng = rng or random.Random(f"msk-harness-kafka-{brokers}")
+        self._jvm_flags = jvm_flags
+        self._env = dict(os.environ if env is None else env)
+        self._workdir: Path | None = None
+        self._dist: KafkaDistribution | None = None
+        self._nodes: dict[int, _Node] = {}
+
+    # ----------------------------------------------------------------- public attributes
+    @property
+    def broker_ids(self) -> list[int]:
+        """Node ids of the brokers (1..n)."""
+        return list(range(1, self._brokers + 1))
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """``127.0.0.1:p1,127.0.0.1:p2,...`` for every broker."""
+        self._require_started()
+        return ",".join(f"127.0.0.1:{n.broker_port}" for n in self._nodes.values())
+
+    @property
+    def workdir(self) -> Path:
+        """The directory holding each broker's config, log and data."""
+        self._require_started()
+        assert self._workdir is not None
+        return self._workdir
+
+    def log_path(self, broker_id: int) -> Path:
+        """The log file of one broker (log4j output and JVM stdout/stderr)."""
+        return self._node(broker_id).log_path
+
+    def admin(self) -> TopicAdmin:
+        """A new TopicAdmin for this cluster."""
+        return TopicAdmin(self.bootstrap_servers)
+
+    # ----------------------------------------------------------------- lifecycle
+    def _start(self) -> None:
+        self._dist = resolve_distribution(self._env)
+        if self._user_workdir is not None:
+            self._user_workdir.mkdir(parents=True, exist_ok=True)
+            self._workdir = self._user_workdir
+        else:
+            self._workdir = Path(tempfile.mkdtemp(prefix="msk-harness-kafka-"))
+        self._nodes = {i: _Node(i, self._workdir / f"broker-{i}") for i in self.broker_ids}
+        for attempt in range(3):
+            self._assign_ports()
+            for node in self._nodes.values():
+                node.home.mkdir(parents=True, exist_ok=True)
+                (node.home / "server.properties").write_text(self._server_properties(node))
+                (node.home / "log4j2.properties").write_text(_LOG4J2)
+            self._format_storage()
+            for node in self._nodes.values():  # all JVMs start before we wait for any: they boot in parallel
+                self._spawn(node)
+            try:
+                self._wait_ready(self._startup_timeout)
+                return
+            except BackendStartError as exc:
+                bind_failed = any(_BIND_FAILURE.search(tail(n.log_path, 200)) for n in self._nodes.values())
+                if not bind_failed or attempt == 2:
+                    raise
+                self._kill_all()  # a port was taken between choosing and binding: choose again
+                del exc
+
+    def _stop(self) -> None:
+        self._stop_all(graceful=self._user_workdir is not None)
+        if self._user_workdir is None and self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+        self._workdir = None
+
+    # ----------------------------------------------------------------- faults
+    def stop_broker(self, broker_id: int, timeout: float = 60.0) -> None:
+        """Stop one broker gracefully (SIGTERM, controlled shutdown) and wait for it to exit."""
+        self._terminate(self._node(broker_id), graceful=True, timeout=timeout)
+
+    def kill_broker(self, broker_id: int) -> None:
+        """SIGKILL one broker (a crash: no controlled shutdown, no flush)."""
+        self._terminate(self._node(broker_id), graceful=False, timeout=10.0)
+
+    def pause_broker(self, broker_id: int) -> None:
+        """SIGSTOP one broker: it keeps its sockets but answers nothing (a hung or partitioned node)."""
+        node = self._running_node(broker_id)
+        assert node.proc is not None
+        os.killpg(node.proc.pid, signal.SIGSTOP)
+        node.paused = True
+
+    def resume_broker(self, broker_id: int) -> None:
+        """SIGCONT a paused broker."""
+        node = self._running_node(broker_id)
+        assert node.proc is not None
+        os.killpg(node.proc.pid, signal.SIGCONT)
+        node.paused = False
+
+    def start_broker(self, broker_id: int, timeout: float | None = None) -> None:
+        """Start a stopped or killed broker again (same ports, same data) and wait until it serves."""
+        node = self._node(broker_id)
+        self._require_started()
+        if node.alive():
+            raise BackendError(f"broker {broker_id} is already running")
+        self._close_log(node)
+        self._spawn(node)
+        self._wait_ready(self._startup_timeout if timeout is None else timeout, only=node)
+
+    def restart_broker(self, broker_id: int, timeout: float | None = None) -> None:
+        """Gracefully stop one broker and start it again on the same ports and data."""
+        self.stop_broker(broker_id)
+        self.start_broker(broker_id, timeout)
+
+    def rolling_restart(self, timeout: float = 120.0) -> None:
+        """Restart brokers one by one, waiting for 0 under-replicated partitions in between (MSK patching)."""
+        for broker_id in self.broker_ids:
+            self.restart_broker(broker_id)
+            self.wait_healthy(timeout)
+
+    def wait_healthy(self, timeout: float = 120.0) -> None:
+        """Wait until every broker is registered and no partition is under-replicated."""
+        node = self._nodes[self.broker_ids[0]]
+        with self.admin() as admin:
+
+            def healthy() -> bool:
+                try:
+                    return (
+                        admin.live_broker_ids() == self.broker_ids
+                        and admin.under_replicated_partitions() == 0
+                    )
+                except (TopicAdminError, OSError, RuntimeError):
+                    return False
+
+            wait_until(
+                healthy, timeout=timeout, what="Kafka cluster health", log_path=node.log_path, interval=0.25
+            )
+
+    # ----------------------------------------------------------------- internals
+    def _require_started(self) -> None:
+        if not self._nodes or self._workdir is None:
+            raise BackendError("EmbeddedKafka is not started; call start() or use it as a context manager")
+
+    def _node(self, broker_id: int) -> _Node:
+        self._require_started()
+        if broker_id not in self._nodes:
+            raise ValueError(f"no broker {broker_id}; brokers are {self.broker_ids}")
+        return self._nodes[broker_id]
+
+    def _running_node(self, broker_id: int) -> _Node:
+        node = self._node(broker_id)
+        if not node.alive():
+            raise BackendError(f"broker {broker_id} is not running")
+        return node
+
+    def _assign_ports(self) -> None:
+        taken: set[int] = set()
+        for node in self._nodes.values():
+            node.broker_port = _distinct_free_port(taken)
+            node.controller_port = _distinct_free_port(taken)
+
+    def _server_properties(self, node: _Node) -> str:
+        n = self._brokers
+        rf = min(3, n)
+        min_isr = 2 if n >= 3 else 1
+        voters = ",".join(f"{m.node_id}@127.0.0.1:{m.controller_port}" for m in self._nodes.values())
+        props: dict[str, str] = {
+            "process.roles": "broker,controller",
+            "node.id": str(node.node_id),
+            "controller.quorum.voters": voters,
+            "listeners": f"PLAINTEXT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.broker_port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(node.home / "data"),
+            "num.partitions": "1",
+            "default.replication.factor": str(rf),
+            "min.insync.replicas": str(min_isr),
+            "offsets.topic.replication.factor": str(rf),
+            "offsets.topic.num.partitions": "10",
+            "transaction.state.log.replication.factor": str(rf),
+            "transaction.state.log.min.isr": str(min_isr),
+            "transaction.state.log.num.partitions": "10",
+            "share.coordinator.state.topic.replication.factor": str(rf),
+            "share.coordinator.state.topic.min.isr": str(min_isr),
+            "auto.create.topics.enable": "false",
+            "unclean.leader.election.enable": "false",
+            "group.initial.rebalance.delay.ms": "0",
+            "num.io.threads": "4",
+            "num.network.threads": "2",
+            "num.recovery.threads.per.data.dir": "1",
+        }
+        props.update(self._configs)
+        return "".join(f"{key}={value}\n" for key, value in props.items())
+
+    def _java_argv(self, node: _Node, main: str, *args: str) -> list[str]:
+        assert self._dist is not None
+        return [
+            self._dist.java,
+            f"-Xmx{self._heap_mb}m",
+            f"-Xms{min(256, self._heap_mb)}m",
+            *self._jvm_flags,
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={node.home / 'log4j2.properties'}",
+            "-cp",
+            self._dist.classpath,
+            main,
+            *args,
+        ]
+
+    def _format_storage(self) -> None:
+        """Format node 1 with Kafka's StorageTool, then clone its storage for the others (one JVM, not n)."""
+        first = self._nodes[1]
+        meta = first.home / "data" / "meta.properties"
+        if meta.exists():
+            return  # a user workdir formatted by an earlier run: keep its data
+        argv = self._java_argv(first, "kafka.tools.StorageTool", "format", "-t", kafka_uuid(self._rng), "-c")
+        argv.append(str(first.home / "server.properties"))
+        proc = subprocess.run(argv, capture_output=True, text=True, env=self._env, timeout=120, check=False)
+        if proc.returncode != 0:
+            output = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
+            raise BackendStartError("Kafka storage format", f"exit {proc.returncode}", output, _HINT)
+        text = meta.read_text()
+        for node in list(self._nodes.values())[1:]:
+            shutil.copytree(first.home / "data", node.home / "data")
+            cloned = re.sub(r"(?m)^node\.id=.*$", f"node.id={node.node_id}", text)
+            cloned = re.sub(r"(?m)^directory\.id=.*$", f"directory.id={kafka_uuid(self._rng)}", cloned)
+            (node.home / "data" / "meta.properties").write_text(cloned)
+
+    def _spawn(self, node: _Node) -> None:
+        node.log = node.log_path.open("ab")
+        argv = self._java_argv(node, "kafka.Kafka", str(node.home / "server.properties"))
+        node.proc = spawn_child(argv, log=node.log, env=self._env, cwd=node.home)
+        node.paused = False
+
+    def _wait_ready(self, timeout: float, only: _Node | None = None) -> None:
+        """Wait until the brokers' ports answer and metadata shows every broker registered and unfenced."""
+        deadline = time.monotonic() + timeout  # real time: waits for real JVMs
+        waiting = [only] if only else list(self._nodes.values())
+        for node in waiting:
+            wait_until(
+                lambda n=node: port_open("127.0.0.1", n.broker_port, 0.2),  # type: ignore[misc]
+                timeout=max(0.1, deadline - time.monotonic()),
+                what=f"Kafka broker {node.node_id}",
+                alive=node.alive,
+                log_path=node.log_path,
+                hint=_HINT,
+                interval=0.05,
+            )
+        # Ask the new broker itself: it only serves once it has caught up and been unfenced.
+        servers = f"127.0.0.1:{only.broker_port}" if only else self.bootstrap_servers
+        probe = _MetadataProbe(servers)
+        first = waiting[0]
+        try:
+            wait_until(
+                lambda: (
+                    probe.live_brokers() == self.broker_ids
+                    if not only
+                    else only.node_id in probe.live_brokers()
+                ),
+                timeout=max(0.1, deadline - time.monotonic()),
+                what=f"Kafka cluster ({len(self._nodes)} broker(s))",
+                alive=lambda: all(n.alive() for n in waiting),
+                log_path=first.log_path,
+                hint=_HINT,
+                interval=0.1,
+            )
+        finally:
+            probe.close()
+
+    def _terminate(self, node: _Node, *, graceful: bool, timeout: float) -> None:
+        if node.proc is not None and node.proc.poll() is None:
+            pid = node.proc.pid
+            with contextlib.suppress(ProcessLookupError):
+                if node.paused:
+                    os.killpg(pid, signal.SIGCONT)  # a stopped JVM cannot act on SIGTERM
+                os.killpg(pid, signal.SIGTERM if graceful else signal.SIGKILL)
+            try:
+                node.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                node.proc.wait(timeout=10)
+        if node.proc is not None:
+            # The JVM is gone; make sure nothing it forked in its group survives it.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(node.proc.pid, signal.SIGKILL)
+        node.paused = False
+        self._close_log(node)
+
+    def _stop_all(self, *, graceful: bool) -> None:
+        live = [n for n in self._nodes.values() if n.alive()]
+        for node in live:  # signal all first so they shut down in parallel
+            assert node.proc is not None
+            with contextlib.suppress(ProcessLookupError):
+                if node.paused:
+                    os.killpg(node.proc.pid, signal.SIGCONT)
+                os.killpg(node.proc.pid, signal.SIGTERM if graceful else signal.SIGKILL)
+        for node in self._nodes.values():
+            self._terminate(node, graceful=graceful, timeout=30.0)
+
+    def _kill_all(self) -> None:
+        self._stop_all(graceful=False)
+
+    @staticmethod
+    def _close_log(node: _Node) -> None:
+        if node.log is not None:
+            with contextlib.suppress(OSError):
+                node.log.close()
+            node.log = None
+
+
+def _distinct_free_port(taken: set[int]) -> int:
+    while True:
+        port = free_port()
+        if port not in taken:
+            taken.add(port)
+            return port
+
+
+class _MetadataProbe:
+    """One admin connection reused across readiness polls (reconnecting only when it failed)."""
+
+    def __init__(self, servers: str) -> None:
+        self._servers = servers
+        self._admin: TopicAdmin | None = None
+
+    def live_brokers(self) -> list[int]:
+        try:
+            if self._admin is None:
+                self._admin = TopicAdmin(self._servers, request_timeout_ms=3000)
+            return self._admin.live_broker_ids()
+        except Exception:
+            self.close()
+            return []
+
+    def close(self) -> None:
+        if self._admin is not None:
+            with contextlib.suppress(Exception):
+                self._admin.close()
+            self._admin = None
+
+
+_LOG4J2 = """\
+status = warn
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = out
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+class ExternalKafka(Backend):
+    """A Kafka cluster someone else runs (e.g. a real MSK cluster); `start()` only checks it answers."""
+
+    name = "external-kafka"
+
+    def __init__(
+        self,
+        bootstrap_servers: str | None = None,
+        *,
+        connect_timeout: float = 10.0,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        source = bootstrap_servers or (os.environ if env is None else env).get("KAFKA_BOOTSTRAP_SERVERS", "")
+        if not source:
+            raise ValueError(
+                "ExternalKafka needs bootstrap servers: pass them or set KAFKA_BOOTSTRAP_SERVERS"
+            )
+        self._servers = parse_bootstrap_servers(source)
+        self._connect_timeout = connect_timeout
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The configured bootstrap servers."""
+        return self._servers
+
+    def admin(self) -> TopicAdmin:
+        """A new TopicAdmin for this cluster."""
+        return TopicAdmin(self._servers)
+
+    def _start(self) -> None:
+        result: list[list[int]] = []
+        errors: list[BaseException] = []
+
+        def probe() -> None:
+            try:
+                with TopicAdmin(self._servers, request_timeout_ms=int(self._connect_timeout * 1000)) as admin:
+                    result.append(admin.live_broker_ids())
+            except BaseException as exc:
+                errors.append(exc)
+
+        # A daemon thread bounds the wait whatever the client library does with an unreachable address.
+        worker = threading.Thread(target=probe, name="external-kafka-probe", daemon=True)
+        worker.start()
+        worker.join(self._connect_timeout)
+        if result and result[0]:
+            return
+        reason = f"{errors[0]}" if errors else f"no metadata answer within {self._connect_timeout:.0f} s"
+        raise BackendError(
+            f"Kafka at {self._servers} is not reachable: {reason}. "
+            "Check KAFKA_BOOTSTRAP_SERVERS, the network path and that the listener is plaintext."
+        )
+
+    def _stop(self) -> None:
+        """Nothing to stop: the cluster is not ours."""
+
+    def _no_faults(self, what: str) -> BackendError:
+        return BackendError(f"{what} needs EmbeddedKafka: the harness does not control an external cluster")
+
+    def stop_broker(self, broker_id: int, timeout: float = 60.0) -> None:
+        """Not available on an external cluster."""
+        raise self._no_faults("stop_broker")
+
+    def kill_broker(self, broker_id: int) -> None:
+        """Not available on an external cluster."""
+        raise self._no_faults("kill_broker")
+
+    def pause_broker(self, broker_id: int) -> None:
+        """Not available on an external cluster."""
+        raise self._no_faults("pause_broker")
+
+    def resume_broker(self, broker_id: int) -> None:
+        """Not available on an external cluster."""
+        raise self._no_faults("resume_broker")
+
+    def start_broker(self, broker_id: int, timeout: float | None = None) -> None:
+        """Not available on an external cluster."""
+        raise self._no_faults("start_broker")
+
+    def restart_broker(self, broker_id: int, timeout: float | None = None) -> None:
+        """Not available on an external cluster."""
+        raise self._no_faults("restart_broker")
+
+    def rolling_restart(self, timeout: float = 120.0) -> None:
+        """Not available on an external cluster."""
+        raise self._no_faults("rolling_restart")
