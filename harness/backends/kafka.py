@@ -46,6 +46,7 @@ from harness.backends.base import (
 )
 from harness.backends.kafka_admin import TopicAdmin, TopicAdminError
 from harness.backends.kafka_dist import KafkaDistribution, resolve_distribution
+from harness.backends.kafka_reaper import Reaper
 
 # Tuned on 2 cores (benchmarks/bench_startup_kafka.py): SerialGC starts fastest, CDS shares the JDK classes.
 DEFAULT_JVM_FLAGS = ("-XX:+UseSerialGC", "-Xshare:auto", "-XX:-UsePerfData", "-XX:+ExitOnOutOfMemoryError")
@@ -146,6 +147,7 @@ class EmbeddedKafka(Backend):
         self._workdir: Path | None = None
         self._dist: KafkaDistribution | None = None
         self._nodes: dict[int, _Node] = {}
+        self._reaper: Reaper | None = None
 
     # ----------------------------------------------------------------- public attributes
     @property
@@ -182,6 +184,8 @@ class EmbeddedKafka(Backend):
             self._workdir = self._user_workdir
         else:
             self._workdir = Path(tempfile.mkdtemp(prefix="msk-harness-kafka-"))
+        # If this process dies without stop(), the reaper kills the JVMs and removes the temp dir.
+        self._reaper = Reaper(self._workdir, remove_dir=self._user_workdir is None)
         self._nodes = {i: _Node(i, self._workdir / f"broker-{i}") for i in self.broker_ids}
         for attempt in range(3):
             self._assign_ports()
@@ -207,6 +211,9 @@ class EmbeddedKafka(Backend):
         if self._user_workdir is None and self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
         self._workdir = None
+        if self._reaper is not None:
+            self._reaper.release()
+            self._reaper = None
 
     # ----------------------------------------------------------------- faults
     def stop_broker(self, broker_id: int, timeout: float = 60.0) -> None:
@@ -366,6 +373,8 @@ class EmbeddedKafka(Backend):
         node.log = node.log_path.open("ab")
         argv = self._java_argv(node, "kafka.Kafka", str(node.home / "server.properties"))
         node.proc = spawn_child(argv, log=node.log, env=self._env, cwd=node.home)
+        if self._reaper is not None:
+            self._reaper.watch(node.proc.pid)
         node.paused = False
 
     def _wait_ready(self, timeout: float, only: _Node | None = None) -> None:
