@@ -38,7 +38,9 @@ RESERVED_KEYS: frozenset[str] = frozenset(
 )
 """Keys a function's configuration may not set (AWS rejects them with InvalidParameterValueException)."""
 
-CREDENTIAL_KEYS: frozenset[str] = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
+CREDENTIAL_KEYS: frozenset[str] = frozenset(
+    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+)
 """Reserved keys the harness (not the function) may supply, e.g. real credentials."""
 
 DUMMY_CREDENTIALS: Mapping[str, str] = {

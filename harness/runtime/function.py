@@ -1,21 +1,60 @@
-"""One Lambda function: configuration, invocation results, and the runtime that runs its environments.
+"""One Lambda function: its configuration, invocation results, and the runtime that runs its environments.
 
-Skeleton of the interface agreed with harness/esm; the implementation follows.
+`FunctionRuntime` starts execution environments (real processes: ``awslambdaric`` for Python, our Node.js
+bootstrap, or the function's own ``bootstrap`` for ``provided.*``) behind a Runtime API server, reuses warm ones,
+creates new ones up to ``max_environments``, enforces the timeout on the injected clock, and writes
+START/END/REPORT lines to ``<log_dir>/<function>.log``.
+
+Known deviations from AWS:
+- The deadline is epoch milliseconds on the injected clock, but runtimes compute remaining time with the real
+  wall clock: with a `ScaledClock` (or one started at another instant) ``get_remaining_time_in_millis()`` inside
+  the handler is off. Timeouts themselves are enforced on the injected clock.
+- Process start-up is real time; under a fast `ScaledClock` it counts as many clock seconds (init limit and
+  timeout alike), so give functions proportionally longer timeouts there.
+- An environment whose response was rejected as too large is discarded (AWS does not document what happens).
+
+Example::
+
+    config = FunctionConfig("archiver", "python3.12", "handler.lambda_handler", Path("lambda"))
+    with FunctionRuntime(config, clock=SystemClock(), rng=random.Random(7), log_dir=Path("logs")) as fn:
+        result = fn.invoke(b'{"records": {}}')
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
 import random
 import re
+import shutil
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from harness.backends.base import Backend
-from harness.clock import Clock
-from harness.runtime.env_vars import InvalidParameterValueException, check_function_variables
-from harness.runtime.faults import InvocationFaults
+from harness.backends.base import Backend, BackendError
+from harness.clock import Clock, random_uuid
+from harness.runtime.api_server import (
+    Answer,
+    EnvironmentChannel,
+    Invocation,
+    RuntimeApiServer,
+    RuntimeApiStatuses,
+)
+from harness.runtime.env_vars import (
+    InvalidParameterValueException,
+    check_extra_variables,
+    check_function_variables,
+    environment_for,
+    log_stream_name,
+    trace_id,
+)
+from harness.runtime.environment import BOOTSTRAP_DIR, ExecutionEnvironment, exit_reason, runtime_command
+from harness.runtime.faults import FaultAction, FaultRule, InvocationFaults
+from harness.runtime.logs import FunctionLog, InvocationRecord, end_line, report_line, start_line
 
 SUPPORTED_RUNTIMES: frozenset[str] = frozenset(
     {"python3.11", "python3.12", "python3.13", "nodejs20.x", "nodejs22.x", "provided.al2023", "provided.al2"}
@@ -42,18 +81,25 @@ class FunctionConfig:
         if not _NAME.match(self.name):
             raise InvalidParameterValueException(f"Invalid function name: {self.name!r}")
         if self.runtime not in SUPPORTED_RUNTIMES:
+            supported = ", ".join(sorted(SUPPORTED_RUNTIMES))
             raise InvalidParameterValueException(
-                f"Unsupported runtime {self.runtime!r}; supported: {', '.join(sorted(SUPPORTED_RUNTIMES))}"
+                f"Unsupported runtime {self.runtime!r}; supported: {supported}"
+            )
+        if not self.runtime.startswith("provided") and "." not in self.handler:
+            raise InvalidParameterValueException(
+                f"Handler must look like 'file.function', got {self.handler!r}"
             )
         if not 1 <= self.timeout_seconds <= 900:
             raise InvalidParameterValueException(
                 f"Timeout must be between 1 and 900 seconds, got {self.timeout_seconds}"
             )
         if not 128 <= self.memory_mb <= 10240:
-            raise InvalidParameterValueException(f"MemorySize must be between 128 and 10240, got {self.memory_mb}")
+            raise InvalidParameterValueException(
+                f"MemorySize must be between 128 and 10240 MB, got {self.memory_mb}"
+            )
         check_function_variables(self.environment)
         object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
-        object.__setattr__(self, "code_dir", Path(self.code_dir))
+        object.__setattr__(self, "code_dir", Path(self.code_dir).resolve())
 
     @property
     def function_arn(self) -> str:
@@ -74,6 +120,36 @@ class InvocationResult:
     cold_start: bool
 
 
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """The §7 knobs that shape the runtime (defaults as in the spec's Appendix A)."""
+
+    init_timeout_seconds: float = 10.0
+    max_request_bytes: int = MAX_PAYLOAD_BYTES
+    max_response_bytes: int = MAX_PAYLOAD_BYTES
+    reuse_environments: bool = True
+    reset_on_handler_error: bool = False
+    statuses: RuntimeApiStatuses = RuntimeApiStatuses()
+    stop_grace_seconds: float = 2.0
+
+
+class RequestTooLargeError(ValueError):
+    """Lambda's RequestEntityTooLargeException: the event is over the synchronous 6 MB limit."""
+
+    code = "RequestEntityTooLargeException"
+    status = 413
+
+
+_OUTCOMES = {
+    "response": "success",
+    "error": "error",
+    "too_large": "too_large",
+    "timeout": "timeout",
+    "exit": "crash",
+    "init_error": "init_error",
+}
+
+
 class FunctionRuntime(Backend):
     """Runs one function's execution environments behind a Runtime API server (thread-safe invoke)."""
 
@@ -88,12 +164,339 @@ class FunctionRuntime(Backend):
         log_dir: Path,
         extra_env: Mapping[str, str] = MappingProxyType({}),
         max_environments: int = 10,
+        options: RuntimeOptions = RuntimeOptions(),
     ) -> None:
         super().__init__()
+        if max_environments < 1:
+            raise ValueError(f"max_environments must be >= 1, got {max_environments}")
+        check_extra_variables(extra_env)
         self.config = config
+        self.options = options
         self.faults = InvocationFaults()
-        raise NotImplementedError("in progress")
+        self.max_environments = max_environments
+        self._clock = clock
+        self._rng = rng
+        self._rng_lock = threading.Lock()
+        self._log_dir = Path(log_dir)
+        self._extra_env = dict(extra_env)
+        self._server = RuntimeApiServer(
+            statuses=options.statuses, max_response_bytes=options.max_response_bytes
+        )
+        self._pool = threading.Condition()
+        self._idle: list[ExecutionEnvironment] = []
+        self._all: set[ExecutionEnvironment] = set()
+        self._reserved = 0  # environments being created
+        self._env_ids = itertools.count(1)
+        self._invoke_index = itertools.count()
+        self._spawner: ThreadPoolExecutor | None = None
+        self._log: FunctionLog | None = None
 
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    @property
+    def log_path(self) -> Path:
+        """The function's log file."""
+        return self._log_dir / f"{self.config.name}.log"
+
+    def invocations(self) -> list[InvocationRecord]:
+        """The invocation log so far (completion order)."""
+        return self._log.records() if self._log is not None else []
+
+    def environment_count(self) -> int:
+        """How many environments exist right now (idle or busy)."""
+        with self._pool:
+            return len(self._all)
+
+    def _start(self) -> None:
+        cfg = self.config
+        if not cfg.code_dir.is_dir():
+            raise BackendError(f"code_dir {cfg.code_dir} is not a directory")
+        runtime_command(cfg.runtime, cfg.handler, cfg.code_dir)  # checks a provided bootstrap early
+        if cfg.runtime.startswith("nodejs") and shutil.which("node") is None:
+            raise BackendError(f"runtime {cfg.runtime} needs `node` on PATH")
+        self._log = FunctionLog(self.log_path)
+        # One long-lived thread forks every runtime process, so PR_SET_PDEATHSIG stays armed.
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lambda-{cfg.name}-spawner")
+
+    def _stop(self) -> None:
+        with self._pool:
+            envs = list(self._all)
+            self._all.clear()
+            self._idle.clear()
+            self._pool.notify_all()
+        for env in envs:
+            self._discard(env)
+        self._server.close_all()
+        if self._spawner is not None:
+            self._spawner.shutdown(wait=True)
+            self._spawner = None
+        if self._log is not None:
+            self._log.close()
+
+    # -- environments ----------------------------------------------------------------------------------------
+    def _create_environment(self) -> ExecutionEnvironment:
+        cfg = self.config
+        assert self._spawner is not None and self._log is not None
+        env_id = next(self._env_ids)
+        channel = EnvironmentChannel(env_id)
+        api = self._server.open(channel)
+        with self._rng_lock:
+            stream = log_stream_name(self._clock.now(), self._rng)
+        variables = environment_for(
+            function_name=cfg.name,
+            runtime=cfg.runtime,
+            handler=cfg.handler,
+            memory_mb=cfg.memory_mb,
+            region=cfg.region,
+            task_root=str(cfg.code_dir),
+            runtime_dir=str(BOOTSTRAP_DIR),
+            runtime_api=api,
+            log_stream=stream,
+            path=os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            function_variables=cfg.environment,
+            extra_env=self._extra_env,
+        )
+        try:
+            return ExecutionEnvironment(
+                env_id,
+                channel,
+                runtime_command(cfg.runtime, cfg.handler, cfg.code_dir),
+                variables,
+                cfg.code_dir,
+                self._spawner,
+                self._log.write,
+                self._log.lock,
+            )
+        except BaseException:
+            self._server.close(channel)
+            raise
+
+    def _acquire(self) -> tuple[ExecutionEnvironment, bool]:
+        """A warm idle environment, or a freshly spawned one (cold) when under the limit."""
+        with self._pool:
+            while True:
+                if not self.running:
+                    raise BackendError("the function runtime is stopped")
+                while self._idle:
+                    env = self._idle.pop()
+                    if env.alive:
+                        return env, False
+                    self._all.discard(env)
+                    threading.Thread(target=self._discard, args=(env,), daemon=True).start()
+                if len(self._all) + self._reserved < self.max_environments:
+                    self._reserved += 1
+                    break
+                self._pool.wait()
+        try:
+            env = self._create_environment()
+        except BaseException:
+            with self._pool:
+                self._reserved -= 1
+                self._pool.notify()
+            raise
+        with self._pool:
+            self._reserved -= 1
+            self._all.add(env)
+        return env, True
+
+    def _release(self, env: ExecutionEnvironment, keep: bool) -> None:
+        with self._pool:
+            keep = (
+                keep and self.running and env.alive and env in self._all and self.options.reuse_environments
+            )
+            if keep:
+                self._idle.append(env)
+            else:
+                self._all.discard(env)
+            self._pool.notify()
+        if not keep:
+            self._discard(env)
+
+    def _discard(self, env: ExecutionEnvironment) -> None:
+        env.stop(grace_seconds=0.0 if not env.alive else self.options.stop_grace_seconds)
+        self._server.close(env.channel)
+
+    def _wait_settled(self, env: ExecutionEnvironment, seconds: float) -> bool:
+        """Wait up to `seconds` of clock time for init to finish or fail; True if it settled."""
+        return self._clock.wait(env.channel.settled, max(0.0, seconds))
+
+    # -- invoke ----------------------------------------------------------------------------------------------
     def invoke(self, event: bytes) -> InvocationResult:
         """Invoke synchronously; blocks until the handler answers, fails, times out or crashes."""
-        raise NotImplementedError("in progress")
+        if len(event) > self.options.max_request_bytes:
+            raise RequestTooLargeError(
+                f"Request must be smaller than {self.options.max_request_bytes} bytes for the InvokeFunction "
+                "operation"
+            )
+        if not self.running:
+            raise BackendError("the function runtime is not started")
+        index = next(self._invoke_index)
+        rule = self.faults.decide(index, event)
+        with self._rng_lock:
+            request_id = random_uuid(self._rng)
+        env, cold = self._acquire()
+        try:
+            return self._run(index, request_id, event, env, cold, rule)
+        except BaseException:
+            self._release(env, keep=False)
+            raise
+
+    def _run(
+        self,
+        index: int,
+        request_id: str,
+        event: bytes,
+        env: ExecutionEnvironment,
+        cold: bool,
+        rule: FaultRule | None,
+    ) -> InvocationResult:
+        clock, timeout = self._clock, float(self.config.timeout_seconds)
+        init_ms: float | None = None
+        deadline: float | None = None
+        if cold:
+            init_start = clock.monotonic()
+            if not self._wait_settled(env, self.options.init_timeout_seconds) and env.alive:
+                # Init overran its limit: AWS retries it inside the first invoke, under the function timeout.
+                self._release(env, keep=False)
+                env, _ = self._acquire()
+                init_start = clock.monotonic()
+                deadline = init_start + timeout
+                self._wait_settled(env, timeout)
+            init_ms = (clock.monotonic() - init_start) * 1000.0
+            if not env.channel.ready.is_set():
+                return self._init_failed(index, request_id, env, init_ms, deadline)
+        start = clock.monotonic()
+        if deadline is None:
+            deadline = start + timeout
+        with self._rng_lock:
+            trace = trace_id(int(clock.now().timestamp()), self._rng)
+        now_ms = int(clock.now().timestamp() * 1000)
+        inv = Invocation(
+            request_id=request_id,
+            event=event,
+            deadline_ms=now_ms + int((deadline - start) * 1000),
+            function_arn=self.config.function_arn,
+            trace_id=trace,
+        )
+        env.mark(start_line(request_id))
+        action = rule.action if rule is not None else None
+        if rule is not None and action is FaultAction.RAISE:
+            payload = {"errorMessage": rule.message, "errorType": rule.error_type, "requestId": request_id,
+                       "stackTrace": []}  # fmt: skip
+            env.mark(f"[ERROR] {rule.error_type}: {rule.message}")
+            inv.answer(Answer("error", json.dumps(payload).encode(), "Unhandled"))
+        elif action is not FaultAction.TIMEOUT:
+            env.assign(inv)
+            if (
+                env.proc.poll() is not None
+            ):  # died while idle, before its exit watcher could see this invocation
+                reason = exit_reason(env.proc.returncode)
+                message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+                body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
+                inv.answer(Answer("exit", body, "Runtime.ExitError"))
+            if action is FaultAction.CRASH and clock.wait(inv.delivered, deadline - clock.monotonic()):
+                env.kill()
+        clock.wait(inv.done, deadline - clock.monotonic())
+        memory = env.max_memory_mb()
+        if not inv.done.is_set():
+            message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+            body = json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}).encode()
+            if inv.answer(Answer("timeout", body, "Sandbox.Timedout")):
+                env.kill()
+                env.mark(f"{clock.now():%Y-%m-%dT%H:%M:%S.%f}"[:-3] + f"Z {request_id} Task timed out after "
+                         f"{timeout:.2f} seconds")  # fmt: skip
+        duration_ms = (clock.monotonic() - start) * 1000.0
+        answer = inv.result
+        assert answer is not None
+        outcome = _OUTCOMES[answer.kind]
+        status = {"timeout": "timeout", "crash": "error", "too_large": "error"}.get(outcome)
+        env.mark(end_line(request_id))
+        env.mark(
+            report_line(
+                request_id,
+                duration_ms=duration_ms,
+                memory_mb=self.config.memory_mb,
+                max_memory_used_mb=memory,
+                init_duration_ms=init_ms,
+                status=status,
+                error_type=answer.error_type if status else None,
+            )
+        )
+        keep = outcome == "success" or (outcome == "error" and not self.options.reset_on_handler_error)
+        self._release(env, keep=keep)
+        return self._finish(index, request_id, env, answer, outcome, duration_ms, init_ms, cold, memory, rule)
+
+    def _init_failed(
+        self,
+        index: int,
+        request_id: str,
+        env: ExecutionEnvironment,
+        init_ms: float,
+        deadline: float | None,
+    ) -> InvocationResult:
+        """The environment failed (or, retried under the timeout, overran) init: the attempt fails."""
+        answer = env.channel.init_error
+        if answer is None and deadline is not None and env.alive:
+            timeout = self.config.timeout_seconds
+            message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+            answer = Answer("timeout", json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message})
+                            .encode(), "Sandbox.Timedout")  # fmt: skip
+        elif answer is None:
+            reason = exit_reason(env.proc.wait())
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+            body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
+            answer = Answer("exit", body, "Runtime.ExitError")
+        outcome = _OUTCOMES[answer.kind]
+        env.mark(start_line(request_id))
+        env.mark(end_line(request_id))
+        env.mark(
+            report_line(
+                request_id,
+                duration_ms=0.0,
+                memory_mb=self.config.memory_mb,
+                max_memory_used_mb=env.max_memory_mb(),
+                init_duration_ms=init_ms,
+                status="error" if outcome != "timeout" else "timeout",
+                error_type=answer.error_type,
+            )
+        )
+        self._release(env, keep=False)
+        return self._finish(index, request_id, env, answer, outcome, 0.0, init_ms, True, None, None)
+
+    def _finish(
+        self,
+        index: int,
+        request_id: str,
+        env: ExecutionEnvironment,
+        answer: Answer,
+        outcome: str,
+        duration_ms: float,
+        init_ms: float | None,
+        cold: bool,
+        memory: int | None,
+        rule: FaultRule | None,
+    ) -> InvocationResult:
+        assert self._log is not None
+        ok = outcome == "success"
+        self._log.record(
+            InvocationRecord(
+                index=index,
+                request_id=request_id,
+                environment_id=env.env_id,
+                outcome=outcome,
+                error_type=None if ok else answer.error_type,
+                duration_ms=duration_ms,
+                init_duration_ms=init_ms,
+                cold_start=cold,
+                max_memory_used_mb=memory,
+                fault=rule.action.value if rule is not None else None,
+            )
+        )
+        return InvocationResult(
+            request_id=request_id,
+            ok=ok,
+            payload=answer.body,
+            error_type=None if ok else answer.error_type,
+            duration_ms=duration_ms,
+            init_duration_ms=init_ms,
+            cold_start=cold,
+        )

@@ -1,0 +1,107 @@
+"""Per-function logs like CloudWatch Logs: START/END/REPORT platform lines around the function's own output.
+
+Also keeps a programmatic invocation log (`InvocationRecord`s).
+
+Known deviations from AWS:
+- One file per function (``<log_dir>/<function>.log``) holds every environment's lines, interleaved; AWS writes
+  one log stream per environment. Each platform line is what AWS writes; the stream name is in the REPORT's
+  neighbourhood only through START lines' order.
+- Lines carry no CloudWatch ingestion timestamp.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class InvocationRecord:
+    """One invocation as the harness saw it (the programmatic invocation log)."""
+
+    index: int
+    request_id: str
+    environment_id: int
+    outcome: str  # "success" | "error" | "timeout" | "crash" | "init_error" | "too_large"
+    error_type: str | None
+    duration_ms: float
+    init_duration_ms: float | None
+    cold_start: bool
+    max_memory_used_mb: int | None
+    fault: str | None  # the injected fault action, if any
+
+
+def start_line(request_id: str) -> str:
+    """``START RequestId: <id> Version: $LATEST``."""
+    return f"START RequestId: {request_id} Version: $LATEST"
+
+
+def end_line(request_id: str) -> str:
+    """``END RequestId: <id>``."""
+    return f"END RequestId: {request_id}"
+
+
+def report_line(
+    request_id: str,
+    *,
+    duration_ms: float,
+    memory_mb: int,
+    max_memory_used_mb: int | None,
+    init_duration_ms: float | None,
+    status: str | None = None,
+    error_type: str | None = None,
+) -> str:
+    """The tab-separated REPORT line (Billed Duration rounds up to the millisecond)."""
+    parts = [
+        f"REPORT RequestId: {request_id}",
+        f"Duration: {duration_ms:.2f} ms",
+        f"Billed Duration: {max(1, math.ceil(duration_ms))} ms",
+        f"Memory Size: {memory_mb} MB",
+        f"Max Memory Used: {max_memory_used_mb if max_memory_used_mb is not None else 0} MB",
+    ]
+    if init_duration_ms is not None:
+        parts.append(f"Init Duration: {init_duration_ms:.2f} ms")
+    if status is not None:
+        parts.append(f"Status: {status}")
+    if error_type is not None:
+        parts.append(f"Error Type: {error_type}")
+    return "\t".join(parts) + "\t"
+
+
+class FunctionLog:
+    """The append-only log file of one function plus its invocation records."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("ab", buffering=0)
+        self.lock = threading.Lock()  # held by writers (log pumps and platform lines) around each write
+        self._records: list[InvocationRecord] = []
+        self._records_lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        """Append raw bytes (caller holds `lock`)."""
+        if not self._file.closed:
+            self._file.write(data)
+
+    def line(self, text: str) -> None:
+        """Append one platform line (takes `lock`)."""
+        with self.lock:
+            self.write(text.encode() + b"\n")
+
+    def record(self, record: InvocationRecord) -> None:
+        """Add to the invocation log."""
+        with self._records_lock:
+            self._records.append(record)
+
+    def records(self) -> list[InvocationRecord]:
+        """A copy of the invocation log so far, in completion order."""
+        with self._records_lock:
+            return list(self._records)
+
+    def close(self) -> None:
+        """Close the file (later writes are dropped)."""
+        with self.lock:
+            self._file.close()
