@@ -1,0 +1,176 @@
+"""The emulator's HTTP server: `POST /` for the Firehose API, `/_emulator/...` for the test hooks.
+
+Two engines share one request path (`FirehoseProtocol` / `AdminApi`): the stdlib `ThreadingHTTPServer` speaking
+HTTP/1.1 with keep-alive (default: measured fastest here, see benchmarks/bench_firehose_ingest.py) and werkzeug's
+threaded WSGI server (kept for the side-by-side measurement).
+
+Known deviations from AWS:
+
+* Plain HTTP on 127.0.0.1 only; no TLS.
+
+Example::
+
+    with FirehoseServer(service, port=0) as server:
+        boto3.client("firehose", endpoint_url=server.url, ...)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+
+from firehose_emulator.admin import ADMIN_PREFIX, AdminApi
+from firehose_emulator.protocol import CONTENT_TYPE, FirehoseProtocol
+from firehose_emulator.service import FirehoseService
+
+ENGINES = ("stdlib", "werkzeug")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Moves bytes between the socket and the protocol; one instance per connection."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence per-request logging (it costs throughput and fills test output)."""
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: bytes, content_type: str, request_id: str | None = None) -> None:
+        head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}", f"Content-Type: {content_type}"]
+        if request_id is not None:
+            head.append(f"x-amzn-RequestId: {request_id}")
+        head.append(f"Content-Length: {len(body)}")
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+
+    def do_POST(self) -> None:
+        """Firehose API at `/`, admin hooks under `/_emulator/`."""
+        body = self._body()
+        if self.path.startswith(ADMIN_PREFIX):
+            status, payload = self.server.admin.handle("POST", self.path, body)
+            self._send(status, payload, "application/json")
+            return
+        response = self.server.protocol.handle(
+            self.headers.get("X-Amz-Target"), body, self.headers.get("Authorization")
+        )
+        self._send(response.status, response.body, CONTENT_TYPE, response.request_id)
+
+    def do_GET(self) -> None:
+        """Admin reads (metrics, deliveries, health)."""
+        self._body()
+        if self.path.startswith(ADMIN_PREFIX):
+            status, payload = self.server.admin.handle("GET", self.path, b"")
+        else:
+            status, payload = 404, b'{"error": "the Firehose API is POST /"}'
+        self._send(status, payload, "application/json")
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], protocol: FirehoseProtocol, admin: AdminApi) -> None:
+        self.protocol = protocol
+        self.admin = admin
+        super().__init__(address, _Handler)
+
+
+def wsgi_app(protocol: FirehoseProtocol, admin: AdminApi) -> Callable[..., Iterable[bytes]]:
+    """The same routes as a WSGI application (for the werkzeug engine)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        path = environ.get("PATH_INFO", "/")
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        method = environ["REQUEST_METHOD"]
+        if path.startswith(ADMIN_PREFIX):
+            status, payload = admin.handle(method, path, body)
+            start_response(
+                f"{status} X", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+            )
+            return [payload]
+        response = protocol.handle(environ.get("HTTP_X_AMZ_TARGET"), body, environ.get("HTTP_AUTHORIZATION"))
+        start_response(
+            f"{response.status} X",
+            [
+                ("Content-Type", CONTENT_TYPE),
+                ("x-amzn-RequestId", response.request_id),
+                ("Content-Length", str(len(response.body))),
+            ],
+        )
+        return [response.body]
+
+    return app
+
+
+class FirehoseServer:
+    """Serves one `FirehoseService` over HTTP on a background thread (context manager)."""
+
+    def __init__(
+        self,
+        service: FirehoseService,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        engine: str = "stdlib",
+        rng: random.Random | None = None,
+    ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        self.service = service
+        self.protocol = FirehoseProtocol(service, rng)
+        self.admin = AdminApi(service)
+        self._host, self._port, self._engine = host, port, engine
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """`http://host:port` once started."""
+        if self._server is None:
+            raise RuntimeError("server not started")
+        return f"http://{self._host}:{self._server.server_port}"
+
+    def start(self) -> Self:
+        """Bind and serve on a daemon thread."""
+        if self._engine == "stdlib":
+            self._server = _HTTPServer((self._host, self._port), self.protocol, self.admin)
+        else:
+            from werkzeug.serving import make_server
+
+            self._server = make_server(
+                self._host, self._port, wsgi_app(self.protocol, self.admin), threaded=True
+            )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="firehose-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (idempotent)."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        with contextlib.suppress(OSError):
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

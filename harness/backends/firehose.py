@@ -1,0 +1,112 @@
+"""The Firehose emulator as an in-process backend: a FirehoseService served over HTTP on 127.0.0.1.
+
+Example::
+
+    with MotoServer().start() as s3, FirehoseBackend(s3.endpoint_url).start() as firehose:
+        firehose.client().put_record(DeliveryStreamName="orders", Record={"Data": b"x"})
+        firehose.service.flush("orders")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from firehose_emulator import build_service
+from firehose_emulator.options import ServiceOptions
+from firehose_emulator.server import FirehoseServer
+from firehose_emulator.service import FirehoseService
+from harness.backends.base import Backend, BackendError
+from harness.clock import Clock
+
+DUMMY_ACCESS_KEY_ID = "testing"
+DUMMY_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - the emulator accepts any secret
+
+
+class FirehoseBackend(Backend):
+    """Runs our Firehose emulator in this process; `endpoint_url`, `service` (test hooks), `client()`."""
+
+    name = "firehose"
+
+    def __init__(
+        self,
+        s3_endpoint_url: str | None,
+        *,
+        region: str = "us-east-1",
+        clock: Clock | None = None,
+        rng_seed: int = 0,
+        options: ServiceOptions | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        super().__init__()
+        self.s3_endpoint_url = s3_endpoint_url
+        self.region = region
+        self._clock = clock
+        self._rng_seed = rng_seed
+        base = options or ServiceOptions()
+        self.options = dataclasses.replace(base, default_region=region) if options is None else base
+        self._host, self._port = host, port
+        self._service: FirehoseService | None = None
+        self._server: FirehoseServer | None = None
+
+    def _start(self) -> None:
+        self._service = build_service(
+            self.s3_endpoint_url,
+            region=self.region,
+            clock=self._clock,
+            rng_seed=self._rng_seed,
+            options=self.options,
+            s3_credentials=(DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY) if self.s3_endpoint_url else None,
+        )
+        self._service.start()
+        self._server = FirehoseServer(
+            self._service, host=self._host, port=self._port, rng=random.Random(self._rng_seed + 1)
+        ).start()
+
+    def _stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._service is not None:
+            self._service.close()
+            self._service = None
+
+    @property
+    def service(self) -> FirehoseService:
+        """The in-process service (test hooks: flush, faults, metrics, deliveries)."""
+        if self._service is None:
+            raise BackendError("the Firehose backend is not running")
+        return self._service
+
+    @property
+    def endpoint_url(self) -> str:
+        """`http://127.0.0.1:<port>`."""
+        if self._server is None:
+            raise BackendError("the Firehose backend is not running")
+        return self._server.url
+
+    def env(self) -> dict[str, str]:
+        """The SDK environment that points Firehose clients here (`AWS_ENDPOINT_URL_FIREHOSE`)."""
+        return {
+            "AWS_ENDPOINT_URL_FIREHOSE": self.endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
+        }
+
+    def client(self, **config: Any) -> Any:
+        """A boto3 firehose client with dummy credentials (kwargs go to botocore's Config)."""
+        return boto3.client(
+            "firehose",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=DUMMY_ACCESS_KEY_ID,
+            aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
+            config=Config(**config) if config else None,
+        )
