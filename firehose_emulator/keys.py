@@ -397,10 +397,5 @@ def validate_prefixes(
         raise PrefixError(
             f"{_CONSTRAINT}ErrorOutputPrefix cannot be null or empty when Dynamic Partitioning is enabled"
         )
-    if has_partition_keys and not dynamic_partitioning:
-        raise PrefixError(
-            f"{_CONSTRAINT}partitionKeyFromQuery and partitionKeyFromLambda expressions require Dynamic "
-            "Partitioning to be enabled"
-        )
     _check_length("Prefix", data_parts)
     _check_length("ErrorOutputPrefix", error_parts)
