@@ -1,4 +1,4 @@
-"""Shared integration fixtures: one embedded Kafka cluster per test session (1 broker, and 3 brokers on demand).
+"""Shared integration fixtures: embedded Kafka clusters shared by the session (1 broker; 3 on demand).
 
 Tests that need a topic create their own with a unique name (`unique_topic`) so they can share a cluster.
 Tests that break brokers (kill, pause, restart) start their own cluster instead of using these.
