@@ -75,12 +75,13 @@ class S3Backend(Backend):
             out["AWS_ACCESS_KEY_ID"], out["AWS_SECRET_ACCESS_KEY"] = creds
         return out
 
-    def client(self, service: str, **config: Any) -> Any:
-        """A boto3 client for `service` on this endpoint (extra kwargs go to botocore's Config)."""
+    def client(self, service: str, *, endpoint_url: str | None = None, **config: Any) -> Any:
+        """A boto3 client for `service` on this endpoint or `endpoint_url` (other kwargs: botocore Config)."""
         creds = self.credentials()
         kwargs: dict[str, Any] = {"region_name": self.region}
-        if self.endpoint_url is not None:
-            kwargs["endpoint_url"] = self.endpoint_url
+        endpoint = endpoint_url or self.endpoint_url
+        if endpoint is not None:
+            kwargs["endpoint_url"] = endpoint
         if creds is not None:
             kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = creds
         if config:

@@ -1,0 +1,61 @@
+"""Process-tree helpers for leak checks: which processes a pid started, and whether they are gone."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Fields after the ")" that closes the command name: state, ppid, ...
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _is_zombie_or_gone(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (children, grandchildren, ...)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            parent = _parent_of(int(entry))
+            if parent is not None:
+                parents[int(entry)] = parent
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return {p for p in found if not _is_zombie_or_gone(p)}
+
+
+def alive(pids: set[int]) -> set[int]:
+    """The pids of `pids` that still run (zombies count as gone)."""
+    return {p for p in pids if not _is_zombie_or_gone(p)}
+
+
+def cmdline(pid: int) -> str:
+    """A process's command line with spaces between arguments ('' if it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def pids_with_cmdline_containing(text: str) -> set[int]:
+    """Live processes whose command line contains `text`."""
+    return {
+        int(e)
+        for e in os.listdir("/proc")
+        if e.isdigit() and text in cmdline(int(e)) and not _is_zombie_or_gone(int(e))
+    }
