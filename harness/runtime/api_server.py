@@ -1,12 +1,12 @@
 """The Lambda Runtime API (2018-06-01) that execution environments poll (spec §7.6).
 
-One `RuntimeApiServer` per function. Each execution environment gets its own listener (a free port on 127.0.0.1)
-and so its own ``AWS_LAMBDA_RUNTIME_API=127.0.0.1:<port>``: the server knows which environment is calling without
-any change to the runtime client (``awslambdaric``'s native client only takes ``host:port``).
+One `RuntimeApiServer` per function. Each execution environment gets its own listener (a free port on
+127.0.0.1) and so its own ``AWS_LAMBDA_RUNTIME_API=127.0.0.1:<port>``: the server knows which environment is
+calling without any change to the runtime client (``awslambdaric``'s native client only takes ``host:port``).
 
 Known deviations from AWS:
-- Which condition yields which status is not documented; we use `RuntimeApiStatuses` (unknown or already-answered
-  request id → 403, unparseable error body → 400, body over the limit → 413).
+- Which condition yields which status is not documented; we use `RuntimeApiStatuses` (unknown or
+  already-answered request id → 403, unparseable error body → 400, body over the limit → 413).
 - ``Lambda-Runtime-Client-Context`` and ``Lambda-Runtime-Cognito-Identity`` are never sent (ESM invocations).
 - Extensions, telemetry and ``/restore`` endpoints are not served (404).
 """

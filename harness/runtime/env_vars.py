@@ -50,7 +50,7 @@ DUMMY_CREDENTIALS: Mapping[str, str] = {
 }
 
 
-class InvalidParameterValueException(ValueError):
+class InvalidParameterValueException(ValueError):  # noqa: N818 - named as AWS names it
     """Lambda's InvalidParameterValueException: a function configuration value is not allowed."""
 
     code = "InvalidParameterValueException"

@@ -30,7 +30,7 @@ NODE_BOOTSTRAP = BOOTSTRAP_DIR / "node_runtime.mjs"
 
 
 def runtime_command(runtime: str, handler: str, code_dir: Path) -> list[str]:
-    """The argv that starts a runtime for `runtime` (checked: a provided bootstrap must exist and be executable)."""
+    """The argv that starts `runtime` (a provided bootstrap must exist and be executable)."""
     if runtime.startswith("python"):
         return [sys.executable, "-m", "awslambdaric", handler]
     if runtime.startswith("nodejs"):
@@ -57,7 +57,7 @@ def max_memory_used_mb(pid: int) -> int | None:
 
 
 class LogPump:
-    """Copies a process's output into the function log; `mark()` writes a line after everything already output."""
+    """Copies a process's output into the function log; `mark()` writes a line after all output so far."""
 
     def __init__(self, fd: int, write: Callable[[bytes], None], lock: threading.Lock) -> None:
         self._fd = fd
@@ -109,6 +109,7 @@ class ExecutionEnvironment:
 
     def __init__(
         self,
+        *,
         env_id: int,
         channel: EnvironmentChannel,
         argv: list[str],

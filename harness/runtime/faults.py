@@ -8,10 +8,10 @@ How each action reaches the real environment:
 
 * ``crash`` — the event is delivered, and once the runtime has taken it from ``/invocation/next`` its process
   group is SIGKILLed; the attempt fails as ``Runtime.ExitError`` and the next invoke cold-starts.
-* ``timeout`` — the event is held back as if the handler hung; at the deadline the environment is killed and the
-  attempt fails as ``Sandbox.Timedout`` (the handler never sees the event, so it has no side effects).
-* ``raise`` — the attempt fails with the chosen ``errorType``/``errorMessage`` without running the handler; the
-  environment is kept (as AWS keeps it after a handled exception).
+* ``timeout`` — the event is held back as if the handler hung; at the deadline the environment is killed and
+  the attempt fails as ``Sandbox.Timedout`` (the handler never sees the event, so it has no side effects).
+* ``raise`` — the attempt fails with the chosen ``errorType``/``errorMessage`` without running the handler;
+  the environment is kept (as AWS keeps it after a handled exception).
 
 Example::
 

@@ -1,14 +1,14 @@
 """One Lambda function: its configuration, invocation results, and the runtime that runs its environments.
 
 `FunctionRuntime` starts execution environments (real processes: ``awslambdaric`` for Python, our Node.js
-bootstrap, or the function's own ``bootstrap`` for ``provided.*``) behind a Runtime API server, reuses warm ones,
-creates new ones up to ``max_environments``, enforces the timeout on the injected clock, and writes
+bootstrap, or the function's own ``bootstrap`` for ``provided.*``) behind a Runtime API server, reuses warm
+ones, creates new ones up to ``max_environments``, enforces the timeout on the injected clock, and writes
 START/END/REPORT lines to ``<log_dir>/<function>.log``.
 
 Known deviations from AWS:
-- The deadline is epoch milliseconds on the injected clock, but runtimes compute remaining time with the real
-  wall clock: with a `ScaledClock` (or one started at another instant) ``get_remaining_time_in_millis()`` inside
-  the handler is off. Timeouts themselves are enforced on the injected clock.
+- The deadline is epoch milliseconds on the injected clock, but runtimes compute remaining time with the
+  real wall clock: with a `ScaledClock` (or one started at another instant) the handler's
+  ``get_remaining_time_in_millis()`` is off. Timeouts themselves are enforced on the injected clock.
 - Process start-up is real time; under a fast `ScaledClock` it counts as many clock seconds (init limit and
   timeout alike), so give functions proportionally longer timeouts there.
 - An environment whose response was rejected as too large is discarded (AWS does not document what happens).
@@ -129,7 +129,7 @@ class RuntimeOptions:
     max_response_bytes: int = MAX_PAYLOAD_BYTES
     reuse_environments: bool = True
     reset_on_handler_error: bool = False
-    statuses: RuntimeApiStatuses = RuntimeApiStatuses()
+    statuses: RuntimeApiStatuses = field(default_factory=RuntimeApiStatuses)
     stop_grace_seconds: float = 2.0
 
 
@@ -235,7 +235,8 @@ class FunctionRuntime(Backend):
     # -- environments ----------------------------------------------------------------------------------------
     def _create_environment(self) -> ExecutionEnvironment:
         cfg = self.config
-        assert self._spawner is not None and self._log is not None
+        assert self._spawner is not None
+        assert self._log is not None
         env_id = next(self._env_ids)
         channel = EnvironmentChannel(env_id)
         api = self._server.open(channel)
@@ -257,14 +258,14 @@ class FunctionRuntime(Backend):
         )
         try:
             return ExecutionEnvironment(
-                env_id,
-                channel,
-                runtime_command(cfg.runtime, cfg.handler, cfg.code_dir),
-                variables,
-                cfg.code_dir,
-                self._spawner,
-                self._log.write,
-                self._log.lock,
+                env_id=env_id,
+                channel=channel,
+                argv=runtime_command(cfg.runtime, cfg.handler, cfg.code_dir),
+                env=variables,
+                cwd=cfg.code_dir,
+                spawner=self._spawner,
+                write_log=self._log.write,
+                log_lock=self._log.lock,
             )
         except BaseException:
             self._server.close(channel)
@@ -335,13 +336,14 @@ class FunctionRuntime(Backend):
             request_id = random_uuid(self._rng)
         env, cold = self._acquire()
         try:
-            return self._run(index, request_id, event, env, cold, rule)
+            return self._run(index=index, request_id=request_id, event=event, env=env, cold=cold, rule=rule)
         except BaseException:
             self._release(env, keep=False)
             raise
 
     def _run(
         self,
+        *,
         index: int,
         request_id: str,
         event: bytes,
@@ -363,7 +365,9 @@ class FunctionRuntime(Backend):
                 self._wait_settled(env, timeout)
             init_ms = (clock.monotonic() - init_start) * 1000.0
             if not env.channel.ready.is_set():
-                return self._init_failed(index, request_id, env, init_ms, deadline)
+                return self._init_failed(
+                    index=index, request_id=request_id, env=env, init_ms=init_ms, deadline=deadline
+                )
         start = clock.monotonic()
         if deadline is None:
             deadline = start + timeout
@@ -423,10 +427,22 @@ class FunctionRuntime(Backend):
         )
         keep = outcome == "success" or (outcome == "error" and not self.options.reset_on_handler_error)
         self._release(env, keep=keep)
-        return self._finish(index, request_id, env, answer, outcome, duration_ms, init_ms, cold, memory, rule)
+        return self._finish(
+            index=index,
+            request_id=request_id,
+            env=env,
+            answer=answer,
+            outcome=outcome,
+            duration_ms=duration_ms,
+            init_ms=init_ms,
+            cold=cold,
+            memory=memory,
+            rule=rule,
+        )
 
     def _init_failed(
         self,
+        *,
         index: int,
         request_id: str,
         env: ExecutionEnvironment,
@@ -460,10 +476,22 @@ class FunctionRuntime(Backend):
             )
         )
         self._release(env, keep=False)
-        return self._finish(index, request_id, env, answer, outcome, 0.0, init_ms, True, None, None)
+        return self._finish(
+            index=index,
+            request_id=request_id,
+            env=env,
+            answer=answer,
+            outcome=outcome,
+            duration_ms=0.0,
+            init_ms=init_ms,
+            cold=True,
+            memory=None,
+            rule=None,
+        )
 
     def _finish(
         self,
+        *,
         index: int,
         request_id: str,
         env: ExecutionEnvironment,

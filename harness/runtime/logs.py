@@ -3,9 +3,8 @@
 Also keeps a programmatic invocation log (`InvocationRecord`s).
 
 Known deviations from AWS:
-- One file per function (``<log_dir>/<function>.log``) holds every environment's lines, interleaved; AWS writes
-  one log stream per environment. Each platform line is what AWS writes; the stream name is in the REPORT's
-  neighbourhood only through START lines' order.
+- One file per function (``<log_dir>/<function>.log``) holds every environment's lines, interleaved; AWS
+  writes one log stream per environment (the stream names are in the environments' variables).
 - Lines carry no CloudWatch ingestion timestamp.
 """
 
