@@ -211,7 +211,7 @@ def stream_name_violations(name: Any) -> list[str]:
         found.append(
             violation(name, "deliveryStreamName", "Member must have length less than or equal to 64")
         )
-    if re.fullmatch(STREAM_NAME_PATTERN, name) is None and name:
+    if re.fullmatch(STREAM_NAME_PATTERN, name) is None:
         found.append(
             violation(
                 name,
