@@ -1,0 +1,353 @@
+"""`EventSourceMapping`: one Kafka ESM running against a real broker and an `Invoker` (a Backend).
+
+One poll thread owns the consumer: it reads records, filters them, feeds one `Batcher` per poller, hands ready
+batches to a worker pool bounded by the §6 concurrency, and applies the commits and releases the workers queue
+back. A worker runs one batch through `BatchRunner` (retries, bisect, partial responses, destinations).
+
+Observable: `invocations()` (request id, partition spans, attempt, outcome, duration), `commits()` (offsets
+committed over time), `committed_offsets()`, `stuck_partitions()`, `failure_reports()`.
+
+Known deviations from AWS:
+- Polling starts at once (`startup_delay_ms` 0); a disabled mapping stops taking new batches but lets an in-flight
+  batch finish and commit (`disable_aborts_inflight` false).
+- `stop()` abandons batches still retrying: nothing more is committed, so they are redelivered on restart.
+- Updates apply `Enabled`, `BatchSize` and the window to batches formed afterwards; other fields need a new mapping.
+
+Example::
+
+    config = EsmConfig.from_aws({...})
+    with EventSourceMapping(config, runtime, bootstrap_servers=kafka.bootstrap_servers,
+                            clock=SystemClock(), rng=random.Random(7)) as esm:
+        ...
+        esm.committed_offsets()   # {0: 120, 1: 97}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import random
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from harness.backends.base import Backend
+from harness.clock import Clock, random_uuid
+from harness.esm.batcher import Batch, Batcher, TopicPartition
+from harness.esm.destinations import FailureDestination, RecordContext
+from harness.esm.event_builder import EventSource, SchemaFormats
+from harness.esm.filters import RecordFilter
+from harness.esm.invoker import Invoker
+from harness.esm.knobs import EsmKnobs
+from harness.esm.poller import KafkaLog
+from harness.esm.retry import AttemptLog, BatchRunner, FailureReport, RunResult
+from harness.esm.scaling import PollerModel
+from harness.esm.settings import ConsumerGroupRegistry, EsmConfig
+
+_BACKLOG_BATCHES = 4  # pause fetching a partition once this many batches' worth of records wait
+
+
+@dataclass(frozen=True)
+class CommitEvent:
+    """An offset committed for the mapping's group (offset = next record to read)."""
+
+    at: datetime
+    partition: int
+    offset: int
+
+
+class EventSourceMapping(Backend):
+    """A running Kafka ESM: consumer group, batching, invocations, retries, commits (start/stop)."""
+
+    name = "event-source-mapping"
+
+    def __init__(
+        self,
+        config: EsmConfig,
+        invoker: Invoker,
+        *,
+        bootstrap_servers: str,
+        clock: Clock,
+        rng: random.Random,
+        knobs: EsmKnobs | None = None,
+        function_arn: str | None = None,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        destination_endpoint_url: str | None = None,
+        group_registry: ConsumerGroupRegistry | None = None,
+        advertised_bootstrap_servers: tuple[str, ...] | None = None,
+        schema: SchemaFormats | None = None,
+    ) -> None:
+        super().__init__()
+        self._knobs = knobs or EsmKnobs()
+        self._config = config.validated(self._knobs)
+        self._invoker = invoker
+        self._bootstrap = bootstrap_servers
+        self._clock = clock
+        self._rng = rng
+        self.uuid = random_uuid(rng)
+        self.group_id = config.consumer_group_id or self.uuid
+        if config.consumer_group_id and group_registry is not None:
+            group_registry.claim(config.consumer_group_id, self.uuid)
+        self.function_arn = (
+            function_arn or f"arn:aws:lambda:{region}:{account_id}:function:{config.function_name}"
+        )
+        servers = (
+            advertised_bootstrap_servers or config.bootstrap_servers or tuple(bootstrap_servers.split(","))
+        )
+        self.source = EventSource(config.event_source_arn, tuple(servers))
+        self._region = region
+        self._endpoint = destination_endpoint_url
+        self._schema = schema
+        self._filter = RecordFilter(self._config.filter_patterns, self._knobs)
+        self._lock = threading.Lock()
+        self._invocations: list[AttemptLog] = []
+        self._commits: list[CommitEvent] = []
+        self._committed: dict[int, int] = {}
+        self._reports: list[FailureReport] = []
+        self._stuck: set[int] = set()
+        self._failing: set[int] = set()
+        self._done: queue.SimpleQueue[tuple[Batch, RunResult | BaseException]] = queue.SimpleQueue()
+        self._pending_commits: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._log: KafkaLog | None = None
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._destination: FailureDestination | None = None
+        self._batchers: list[Batcher] = []
+        self.model: PollerModel | None = None
+        self._error: BaseException | None = None
+
+    # --- observation -------------------------------------------------------------------------------------
+    @property
+    def config(self) -> EsmConfig:
+        """The current configuration."""
+        return self._config
+
+    def invocations(self) -> list[AttemptLog]:
+        """Every attempt so far, in completion order."""
+        with self._lock:
+            return list(self._invocations)
+
+    def commits(self) -> list[CommitEvent]:
+        """Every commit so far, in order."""
+        with self._lock:
+            return list(self._commits)
+
+    def committed_offsets(self) -> dict[int, int]:
+        """Latest committed offset (next to read) per partition."""
+        with self._lock:
+            return dict(self._committed)
+
+    def failure_reports(self) -> list[FailureReport]:
+        """Reports sent (or, without a destination, that would have been sent)."""
+        with self._lock:
+            return list(self._reports)
+
+    def stuck_partitions(self) -> set[int]:
+        """Partitions whose batch is blocked or whose latest attempt failed (a poison pill holds them)."""
+        with self._lock:
+            return set(self._stuck) | set(self._failing)
+
+    def poll_error(self) -> BaseException | None:
+        """The exception that stopped the poll thread, if any."""
+        return self._error
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+    def _start(self) -> None:
+        self._stopping.clear()
+        log = self._log = KafkaLog(
+            bootstrap_servers=self._bootstrap,
+            topic=self._config.topic,
+            group_id=self.group_id,
+            client_id=f"esm-{self.uuid[:8]}",
+        )
+        partitions = log.partitions()
+        log.assign(partitions)
+        if self._config.starting_position == "LATEST" and self._knobs.startup_delay_ms:
+            self._clock.sleep(self._knobs.startup_delay_ms / 1000)
+        start = log.position_at(self._config.starting_position, self._config.starting_position_timestamp)
+        for partition, committed in log.committed().items():
+            log.seek(partition, committed if committed is not None else start[partition])  # commits win
+        model = self.model = PollerModel.for_config(self._config, self._knobs, partitions)
+        self._batchers = [self._new_batcher() for _ in range(model.pollers)]
+        if self._config.on_failure_destination is not None:
+            self._destination = FailureDestination(
+                self._config.on_failure_destination,
+                esm_uuid=self.uuid,
+                rng=self._rng,
+                region=self._region,
+                endpoint_url=self._endpoint,
+                kafka_bootstrap_servers=self._bootstrap,
+            )
+        self._pool = ThreadPoolExecutor(max_workers=model.max_concurrency, thread_name_prefix="esm-invoke")
+        self._thread = threading.Thread(target=self._poll_loop, name=f"esm-poll-{self.uuid[:8]}", daemon=True)
+        self._thread.start()
+
+    def _new_batcher(self) -> Batcher:
+        return Batcher(
+            source=self.source,
+            batch_size=self._config.batch_size,
+            window_s=self._config.window_seconds,
+            knobs=self._knobs,
+            schema=self._schema,
+            rng=random.Random(self._knobs.random_seed),
+        )
+
+    def _stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._log is not None:
+            self._flush_commits()
+            with contextlib.suppress(Exception):
+                self._log.close()
+        if self._destination is not None:
+            self._destination.close()
+        self._thread = self._pool = self._log = self._destination = None
+
+    def update(self, params: Mapping[str, Any], *, function_timeout_s: int | None = None) -> EsmConfig:
+        """UpdateEventSourceMapping on a running mapping: validated like AWS, applied to new batches."""
+        config = self._config.updated(params, knobs=self._knobs, function_timeout_s=function_timeout_s)
+        if config.filter_patterns != self._config.filter_patterns:
+            self._filter = RecordFilter(config.filter_patterns, self._knobs)
+        self._config = config
+        return config
+
+    # --- poll thread -------------------------------------------------------------------------------------
+    def _batcher_for(self, partition: int) -> Batcher:
+        assert self.model is not None
+        return self._batchers[self.model.owner(partition)]
+
+    def _poll_loop(self) -> None:
+        try:
+            self._poll_until_stopped()
+        except BaseException as exc:  # the error is exposed through poll_error(); stop() still cleans up
+            self._error = exc
+
+    def _poll_until_stopped(self) -> None:
+        assert self._log is not None and self._pool is not None and self.model is not None
+        log, pool, model = self._log, self._pool, self.model
+        busy = 0
+        paused: set[int] = set()
+        while not self._stopping.is_set():
+            busy -= self._drain_done()
+            self._flush_commits()
+            now = self._clock.monotonic()
+            for record in log.poll(timeout_ms=self._poll_timeout_ms(now)):
+                keep = self._filter.keep(record)
+                self._batcher_for(record.partition).add(record, delivered=keep, now=self._clock.monotonic())
+            paused = self._apply_backpressure(paused)
+            if not self._config.enabled:
+                continue
+            for batcher in self._batchers:
+                while busy < model.max_concurrency:
+                    batch = batcher.take(self._clock.monotonic())
+                    if batch is None:
+                        break
+                    busy += 1
+                    pool.submit(self._run_batch, batch)
+
+    def _poll_timeout_ms(self, now: float) -> int:
+        dues = [d for b in self._batchers if (d := b.next_due(now)) is not None]
+        if not dues:
+            return 100
+        return max(0, min(100, int((min(dues) - now) * 1000)))
+
+    def _apply_backpressure(self, paused: set[int]) -> set[int]:
+        assert self._log is not None and self.model is not None
+        limit = max(1, self._config.batch_size) * _BACKLOG_BATCHES
+        wanted = {
+            p for p in self.model.partitions if self._batcher_for(p).pending((self._config.topic, p)) >= limit
+        }
+        self._log.pause(wanted - paused)
+        self._log.resume(paused - wanted)
+        return wanted
+
+    def _drain_done(self) -> int:
+        finished = 0
+        while True:
+            try:
+                batch, result = self._done.get_nowait()
+            except queue.Empty:
+                return finished
+            finished += 1
+            if isinstance(result, BaseException):
+                raise result
+            if result.abandoned:
+                continue
+            for tp in batch.partitions:
+                if tp in result.blocked:
+                    with self._lock:
+                        self._stuck.add(tp[1])
+                else:
+                    self._batcher_for(tp[1]).release(tp)
+
+    def _flush_commits(self) -> None:
+        assert self._log is not None
+        offsets: dict[int, int] = {}
+        while True:
+            try:
+                partition, offset = self._pending_commits.get_nowait()
+            except queue.Empty:
+                break
+            offsets[partition] = max(offset, offsets.get(partition, offset))
+        if self._knobs.commit_offset_convention == "last_processed":
+            offsets = {p: o - 1 for p, o in offsets.items()}
+        with self._lock:
+            offsets = {p: o for p, o in offsets.items() if o > self._committed.get(p, -1)}
+        if not offsets:
+            return
+        self._log.commit(offsets)
+        now = self._clock.now()
+        with self._lock:
+            for partition, offset in sorted(offsets.items()):
+                self._committed[partition] = offset
+                self._commits.append(CommitEvent(now, partition, offset))
+
+    # --- workers -----------------------------------------------------------------------------------------
+    def _run_batch(self, batch: Batch) -> None:
+        runner = BatchRunner(
+            config=self._config,
+            knobs=self._knobs,
+            invoker=self._invoker,
+            clock=self._clock,
+            commit=self._queue_commit,
+            report=self._report,
+            log=self._record_attempt,
+            stopping=self._stopping.is_set,
+            schema=self._schema,
+        )
+        try:
+            result: RunResult | BaseException = runner.run(batch)
+        except BaseException as exc:  # surfaced by the poll thread
+            result = exc
+        with self._lock:
+            self._failing.difference_update(tp[1] for tp in batch.partitions)
+        self._done.put((batch, result))
+
+    def _queue_commit(self, tp: TopicPartition, offset: int) -> None:
+        self._pending_commits.put((tp[1], offset))
+
+    def _record_attempt(self, attempt: AttemptLog) -> None:
+        partitions = {int(key.rsplit("-", 1)[1]) for key in attempt.spans}
+        with self._lock:
+            self._invocations.append(attempt)
+            if attempt.outcome in ("ok",):
+                self._failing.difference_update(partitions)
+            else:
+                self._failing.update(partitions)
+
+    def _report(self, report: FailureReport) -> None:
+        with self._lock:
+            self._reports.append(report)
+        if self._destination is not None:
+            ctx = RecordContext(
+                self.function_arn, self.source, self._knobs, self._clock.now(), random_uuid(self._rng)
+            )
+            self._destination.send(report, ctx)

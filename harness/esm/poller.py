@@ -1,0 +1,130 @@
+"""The ESM's side of the broker: a kafka-python consumer with manual assignment, starting positions and commits.
+
+Only the mapping's poll thread touches a `KafkaLog` (kafka-python consumers are not thread-safe).
+
+Known deviations from AWS:
+- Partitions are assigned to the ESM directly (no group rebalancing), so other members of the same consumer
+  group do not share the topic with the ESM; the group is used for committed offsets only.
+- Partitions added to the topic after start are not picked up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from harness.esm.event_builder import KafkaRecord
+
+_TIMESTAMP_TYPES = {0: "CREATE_TIME", 1: "LOG_APPEND_TIME"}
+
+
+def to_kafka_record(message: Any) -> KafkaRecord:
+    """Convert a kafka-python `ConsumerRecord` (timestamp −1 = no timestamp type)."""
+    if message.timestamp is None or message.timestamp < 0:
+        timestamp_type, timestamp = "NO_TIMESTAMP_TYPE", -1
+    else:
+        timestamp_type, timestamp = (
+            _TIMESTAMP_TYPES.get(message.timestamp_type, "CREATE_TIME"),
+            message.timestamp,
+        )
+    headers = tuple((str(name), value) for name, value in (message.headers or []))
+    return KafkaRecord(
+        message.topic,
+        message.partition,
+        message.offset,
+        timestamp,
+        timestamp_type,
+        message.key,
+        message.value,
+        headers,
+    )
+
+
+class KafkaLog:
+    """Consumer for one topic: resolve starting positions, poll records, pause/resume and commit offsets."""
+
+    def __init__(self, *, bootstrap_servers: str, topic: str, group_id: str, client_id: str) -> None:
+        from kafka import KafkaConsumer
+
+        self.topic = topic
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=group_id,
+            client_id=client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=2000,
+            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+        )
+        self._tps: dict[int, Any] = {}
+
+    def partitions(self, timeout_s: float = 30.0) -> list[int]:
+        """The topic's partitions (waits for metadata; raises if the topic does not exist)."""
+        from kafka.errors import KafkaTimeoutError
+
+        ids: set[int] | None = None
+        try:
+            ids = self._consumer.partitions_for_topic(self.topic)
+        except KafkaTimeoutError:
+            ids = None
+        if not ids:
+            raise RuntimeError(f"topic {self.topic!r} does not exist or has no partitions")
+        return sorted(ids)
+
+    def assign(self, partitions: Iterable[int]) -> None:
+        """Own these partitions (manual assignment)."""
+        from kafka import TopicPartition
+
+        self._tps = {p: TopicPartition(self.topic, p) for p in partitions}
+        self._consumer.assign(list(self._tps.values()))
+
+    def committed(self) -> dict[int, int | None]:
+        """The group's committed offset per owned partition (None = no commit yet)."""
+        return {p: self._consumer.committed(tp) for p, tp in self._tps.items()}
+
+    def position_at(self, starting_position: str, timestamp_s: float | None) -> dict[int, int]:
+        """Offsets where `TRIM_HORIZON` / `LATEST` / `AT_TIMESTAMP` start, per owned partition."""
+        tps = list(self._tps.values())
+        if starting_position == "TRIM_HORIZON":
+            offsets = self._consumer.beginning_offsets(tps)
+        elif starting_position == "LATEST":
+            offsets = self._consumer.end_offsets(tps)
+        else:
+            assert timestamp_s is not None
+            found = self._consumer.offsets_for_times({tp: int(timestamp_s * 1000) for tp in tps})
+            ends = self._consumer.end_offsets(tps)
+            offsets = {tp: (found[tp].offset if found.get(tp) is not None else ends[tp]) for tp in tps}
+        return {tp.partition: int(offset) for tp, offset in offsets.items()}
+
+    def seek(self, partition: int, offset: int) -> None:
+        """Read `partition` from `offset` next."""
+        self._consumer.seek(self._tps[partition], offset)
+
+    def poll(self, timeout_ms: int) -> list[KafkaRecord]:
+        """Records fetched for non-paused partitions, per partition in offset order."""
+        batches = self._consumer.poll(timeout_ms=timeout_ms)
+        return [to_kafka_record(m) for messages in batches.values() for m in messages]
+
+    def pause(self, partitions: Iterable[int]) -> None:
+        """Stop fetching these partitions."""
+        tps = [self._tps[p] for p in partitions]
+        if tps:
+            self._consumer.pause(*tps)
+
+    def resume(self, partitions: Iterable[int]) -> None:
+        """Fetch these partitions again."""
+        tps = [self._tps[p] for p in partitions]
+        if tps:
+            self._consumer.resume(*tps)
+
+    def commit(self, offsets: dict[int, int]) -> None:
+        """Synchronously commit `offsets` (partition -> offset to read next) for the group."""
+        from kafka.structs import OffsetAndMetadata
+
+        if offsets:
+            self._consumer.commit({self._tps[p]: OffsetAndMetadata(o, "", -1) for p, o in offsets.items()})
+
+    def close(self) -> None:
+        """Leave without committing anything more."""
+        self._consumer.close(autocommit=False)
