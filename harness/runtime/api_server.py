@@ -176,8 +176,8 @@ def _handler_class(
                     self._status_body(403, "InvalidStateTransition", "init error after init completed")
                     return
                 error_type = self.headers.get(ERROR_TYPE_HEADER) or "Runtime.Unknown"
-                self._send(202, b'{"status":"OK"}')
                 channel.fail_init(Answer("init_error", body, error_type))
+                self._send(202, b'{"status":"OK"}')
                 return
             parts = path.removeprefix(f"{API_PREFIX}/invocation/").split("/")
             if not path.startswith(f"{API_PREFIX}/invocation/") or len(parts) != 2:
@@ -209,9 +209,9 @@ def _handler_class(
                     f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "
                     f"({max_body} bytes)."
                 )
-                self._status_body(statuses.too_large, "RequestEntityTooLarge", message)
                 payload = json.dumps({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"})
                 inv.answer(Answer("too_large", payload.encode(), "Function.ResponseSizeTooLarge"))
+                self._status_body(statuses.too_large, "RequestEntityTooLarge", message)
                 return
             if inv.answer(Answer("response", body)):
                 self._send(202, b'{"status":"OK"}')

@@ -1,7 +1,8 @@
-"""Python functions end to end through the unmodified awslambdaric against our Runtime API (real processes)."""
+"""Python functions end to end through the unmodified awslambdaric against our Runtime API."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -288,7 +289,7 @@ def test_init_over_the_limit_is_retried_inside_the_first_invoke(make_runtime: Ma
         environment={"SLOW_INIT_SECONDS": "1.0"},
         options=RuntimeOptions(init_timeout_seconds=0.3),
     )
-    result, body = invoke_json(fn, {})
+    result, _ = invoke_json(fn, {})
     assert result.ok
     assert result.cold_start
     records = fn.invocations()
@@ -345,7 +346,7 @@ def test_one_invocation_at_a_time_per_environment(make_runtime: MakeRuntime) -> 
     assert len(by_pid) == 2
     for intervals in by_pid.values():
         intervals.sort()
-        for (_, end), (begin, _) in zip(intervals, intervals[1:], strict=False):
+        for (_, end), (begin, _) in itertools.pairwise(intervals):
             assert end <= begin
 
 
