@@ -294,11 +294,12 @@ class PayloadGenerator:
             value = rng.randbytes(spec.size.draw(rng))
         else:
             value = json_document(seq, spec.size.draw(rng), rng)
-        return Payload(seq, self._key(seq), value, self._headers(seq))
+        # A tombstone always has a key: compaction needs one, and Kafka clients refuse a record with neither.
+        return Payload(seq, self._key(seq, allow_null=value is not None), value, self._headers(seq))
 
-    def _key(self, seq: int) -> bytes | None:
+    def _key(self, seq: int, *, allow_null: bool) -> bytes | None:
         spec = self.spec
-        if spec.null_key_share and self._rng.random() < spec.null_key_share:
+        if allow_null and spec.null_key_share and self._rng.random() < spec.null_key_share:
             return None
         index = seq if spec.key_cardinality == 0 else self._rng.randrange(spec.key_cardinality)
         return f"{spec.key_prefix}{index}".encode()
