@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from firehose_emulator.buffering import DeliveryBuffer, Flush
-from firehose_emulator.compression import compress, content_encoding_for, object_extension
+from firehose_emulator.compression import DEFAULT_GZIP_LEVEL, compress, content_encoding_for, object_extension
 from firehose_emulator.keys import evaluate_prefix, object_name, random_string, to_time_zone
 from firehose_emulator.metrics import StreamMetrics
 from firehose_emulator.object_store import OBJECT_CONTENT_TYPE, ObjectStore, ObjectStoreError
@@ -75,6 +75,7 @@ class DeliveryOptions:
     error_type_separator: str = "/"
     append_delimiter_trailing: bool = False
     gzip_single_member: bool = True
+    gzip_level: int = DEFAULT_GZIP_LEVEL
     hadoop_snappy_extension: str = ".snappy"
     flush_tick_seconds: float = 1
 
@@ -92,6 +93,8 @@ class DeliveryOptions:
             raise ValueError(
                 "retention_seconds, delivery_retry_base_seconds and flush_tick_seconds must be > 0"
             )
+        if not 1 <= self.gzip_level <= 9:
+            raise ValueError(f"gzip_level must be 1..9, got {self.gzip_level}")
         if self.delivery_retry_max_seconds < self.delivery_retry_base_seconds:
             raise ValueError("delivery_retry_max_seconds must be >= delivery_retry_base_seconds")
 
@@ -385,6 +388,7 @@ class StreamDelivery:
             modified=now,
             zip_entry_name=zip_entry,
             gzip_single_member=self._options.gzip_single_member,
+            gzip_level=self._options.gzip_level,
         )
 
     def _succeeded(self, item: _PendingObject) -> None:
