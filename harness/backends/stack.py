@@ -19,6 +19,7 @@ from typing import Literal, get_args
 
 from harness.backends.base import Backend, BackendError
 from harness.backends.docker import LocalStackS3, RedpandaKafka
+from harness.backends.firehose import FirehoseBackend
 from harness.backends.kafka import EmbeddedKafka, ExternalKafka
 from harness.backends.s3 import DEFAULT_REGION, ExternalS3, MotoServer, S3Backend
 from harness.clock import Clock, SystemClock
@@ -100,19 +101,18 @@ def make_s3(config: StackConfig) -> S3Backend:
     return LocalStackS3.from_env(region=config.region)
 
 
-def make_firehose(config: StackConfig, s3: S3Backend) -> Backend | None:
-    """The in-process Firehose emulator writing to `s3`, or None when it is switched off or not installed."""
+def make_firehose(config: StackConfig, s3: S3Backend, clock: Clock | None = None) -> FirehoseBackend | None:
+    """The in-process Firehose emulator writing to `s3` (not started), or None when switched off."""
     if not config.firehose:
         return None
-    try:
-        from harness.backends.firehose import FirehoseBackend  # noqa: PLC0415 - optional while it is built
-    except ImportError:
-        return None
-    return FirehoseBackend(s3_endpoint_url=s3.endpoint_url, region=config.region)
+    return FirehoseBackend(s3.endpoint_url, region=config.region, clock=clock)
 
 
 class Stack(Backend):
-    """Kafka + S3 (+ Firehose) as one backend: `start()`, `env()`, `stop()`."""
+    """Kafka + S3 (+ Firehose) as one backend: `start()`, `env()`, `stop()`.
+
+    `clock` drives the Firehose emulator (buffer intervals, key hours) and times the start of each part.
+    """
 
     name = "stack"
 
@@ -124,7 +124,7 @@ class Stack(Backend):
         self._up = _Started()
         self._kafka: KafkaBackend | None = None
         self._s3: S3Backend | None = None
-        self._firehose: Backend | None = None
+        self._firehose: FirehoseBackend | None = None
 
     @property
     def kafka(self) -> KafkaBackend:
@@ -141,15 +141,14 @@ class Stack(Backend):
         return self._s3
 
     @property
-    def firehose(self) -> Backend | None:
+    def firehose(self) -> FirehoseBackend | None:
         """The running Firehose emulator, or None when the stack runs without one."""
         return self._firehose
 
     @property
     def firehose_endpoint_url(self) -> str | None:
         """The Firehose emulator's endpoint, or None."""
-        url = getattr(self._firehose, "endpoint_url", None)
-        return str(url) if url else None
+        return None if self._firehose is None else self._firehose.endpoint_url
 
     def env(self) -> dict[str, str]:
         """The environment a Lambda or SDK needs to reach this stack (endpoints, region, credentials)."""
@@ -172,7 +171,7 @@ class Stack(Backend):
         try:
             self._s3 = make_s3(self.config)
             self._timed_start("s3", self._s3)
-            self._firehose = make_firehose(self.config, self._s3)
+            self._firehose = make_firehose(self.config, self._s3, self.clock)
             if self._firehose is not None:
                 self._timed_start("firehose", self._firehose)
         except BaseException as exc:  # handed to the caller's thread, which re-raises it
