@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -242,6 +243,12 @@ def _handler_class(
 class _Listener(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A killed runtime (timeout, crash, stop) resets its connection: expected, not worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class RuntimeApiServer:
