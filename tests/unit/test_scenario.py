@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
@@ -314,3 +315,15 @@ def test_top_level_must_be_a_mapping() -> None:
     assert problems_of("- a\n- b\n") == [
         (1, "a scenario must be a YAML mapping (name:, pipeline:, load:, ...)")
     ]
+
+
+def test_the_annotated_example_in_the_docs_is_valid_and_complete() -> None:
+    text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert block is not None
+    scenario, problems = validate_text(block.group(1), "docs/scenarios.md")
+    assert problems == []
+    assert scenario is not None
+    data = yaml.safe_load(block.group(1))
+    assert set(data) == set(scenario_schema()["properties"])
+    assert {f.target for f in scenario.faults} == {"broker", "function", "firehose", "s3"}
