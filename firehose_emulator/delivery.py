@@ -15,6 +15,8 @@ Known deviations from AWS:
 * The retention horizon is measured from the oldest record's arrival (AWS: "more than 24 hours").
 * Delivery failures are logged with `logging` (logger ``firehose_emulator.delivery``), not to CloudWatch Logs.
 * DeliveryToS3.Records/.Bytes count the original record bytes (delimiters excluded), after the PUT succeeds.
+* Error-output objects (`accept_failed`) are not buffered: each call becomes one object, delivered and retried
+  like data objects, with no extension and uncompressed by default (``compress_error_objects``).
 
 Example::
 
@@ -35,96 +37,37 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from firehose_emulator.buffering import DeliveryBuffer, Flush
-from firehose_emulator.compression import DEFAULT_GZIP_LEVEL, compress, content_encoding_for, object_extension
-from firehose_emulator.keys import evaluate_prefix, object_name, random_string, to_time_zone
+from firehose_emulator.compression import compress, content_encoding_for, object_extension
+from firehose_emulator.delivery_types import (
+    DeliveredObject,
+    DeliveryOptions,
+    DestinationSettings,
+    DroppedBatch,
+)
+from firehose_emulator.error_output import FailedRecord, error_lines
+from firehose_emulator.keys import (
+    evaluate_error_prefix,
+    evaluate_prefix,
+    object_name,
+    random_string,
+    to_time_zone,
+)
 from firehose_emulator.metrics import StreamMetrics
 from firehose_emulator.object_store import OBJECT_CONTENT_TYPE, ObjectStore, ObjectStoreError
+from firehose_emulator.ticker import DeliveryTicker
 from harness.clock import Clock, random_uuid
 
+__all__ = [
+    "DeliveredObject",
+    "DeliveryOptions",
+    "DeliveryTicker",
+    "DestinationSettings",
+    "DroppedBatch",
+    "FailedRecord",
+    "StreamDelivery",
+]
+
 logger = logging.getLogger("firehose_emulator.delivery")
-
-
-@dataclass(frozen=True)
-class DestinationSettings:
-    """What delivery needs from a stream's S3 destination, read when a buffer is sealed."""
-
-    stream_name: str
-    version_id: int
-    bucket: str
-    prefix: str
-    error_output_prefix: str
-    compression: str
-    file_extension: str | None
-    custom_time_zone: str
-    buffer_size_bytes: int
-    buffer_interval_seconds: int
-    append_delimiter: bool
-    kms_key_arn: str | None
-
-
-@dataclass(frozen=True)
-class DeliveryOptions:
-    """Emulator knobs (spec Appendix A) that concern delivery."""
-
-    retention_seconds: float = 86400
-    delivery_retry_base_seconds: float = 1
-    delivery_retry_max_seconds: float = 60
-    suffix_timestamp_source: str = "oldest_arrival"
-    default_time_append_mode: str = "no_expressions"
-    random_string_style: str = "hex"
-    error_type_separator: str = "/"
-    append_delimiter_trailing: bool = False
-    gzip_single_member: bool = True
-    gzip_level: int = DEFAULT_GZIP_LEVEL
-    hadoop_snappy_extension: str = ".snappy"
-    flush_tick_seconds: float = 1
-
-    def __post_init__(self) -> None:
-        if self.suffix_timestamp_source not in ("oldest_arrival", "write_time"):
-            raise ValueError(
-                "suffix_timestamp_source must be oldest_arrival or write_time, "
-                f"got {self.suffix_timestamp_source!r}"
-            )
-        if (
-            self.retention_seconds <= 0
-            or self.delivery_retry_base_seconds <= 0
-            or self.flush_tick_seconds <= 0
-        ):
-            raise ValueError(
-                "retention_seconds, delivery_retry_base_seconds and flush_tick_seconds must be > 0"
-            )
-        if not 1 <= self.gzip_level <= 9:
-            raise ValueError(f"gzip_level must be 1..9, got {self.gzip_level}")
-        if self.delivery_retry_max_seconds < self.delivery_retry_base_seconds:
-            raise ValueError("delivery_retry_max_seconds must be >= delivery_retry_base_seconds")
-
-
-@dataclass(frozen=True)
-class DeliveredObject:
-    """One entry of the delivery log (the verifier reads it)."""
-
-    stream_name: str
-    bucket: str
-    key: str
-    record_count: int
-    uncompressed_bytes: int
-    object_bytes: int
-    oldest_arrival: datetime
-    newest_arrival: datetime
-    delivered_at: datetime
-    attempts: int
-
-
-@dataclass(frozen=True)
-class DroppedBatch:
-    """Data dropped past the retry horizon: counted and logged, never silent."""
-
-    stream_name: str
-    record_count: int
-    bytes: int
-    oldest_arrival: datetime
-    reason: str
-    error_code: str
 
 
 @dataclass
@@ -139,6 +82,7 @@ class _PendingObject:
     body: bytes | None = None
     last_error: ObjectStoreError | None = None
     in_flight: bool = field(default=False)
+    error_output_type: str | None = None  # set for error-output objects (spec §9.2)
 
 
 class StreamDelivery:
@@ -151,7 +95,7 @@ class StreamDelivery:
         clock: Clock,
         rng: random.Random,
         metrics: StreamMetrics,
-        options: DeliveryOptions = DeliveryOptions(),
+        options: DeliveryOptions = DeliveryOptions(),  # noqa: B008 - frozen, so one shared default is safe
     ) -> None:
         self._settings = settings
         self._store = store
@@ -197,6 +141,22 @@ class StreamDelivery:
             if sealed:
                 self._request()
             self._update_freshness(now)
+
+    def accept_failed(self, failures: Sequence[FailedRecord], error_output_type: str) -> None:
+        """Queue one error-output object (spec §9.2) holding a JSON line per failed record."""
+        if not failures:
+            return
+        now = self._clock.now()
+        lines = tuple(error_lines(failures, lambda_arn_field_name=self._options.lambda_arn_field_name))
+        arrivals = [failure.arrival for failure in failures]
+        flush = Flush(lines, min(arrivals), max(arrivals), sum(len(f.data) for f in failures))
+        with self._lock:
+            if self._closed or self._discarded:
+                return
+            self._pending.append(
+                _PendingObject(flush, self._settings, next_attempt=now, error_output_type=error_output_type)
+            )
+            self._request()
 
     def run_due(self, *, wait: bool = True) -> None:
         """Seal a buffer whose interval elapsed and attempt every object that is due; wait for the worker."""
@@ -339,13 +299,19 @@ class StreamDelivery:
                 item.key,
                 item.body,
                 content_type=OBJECT_CONTENT_TYPE,
-                content_encoding=content_encoding_for(settings.compression),
+                content_encoding=content_encoding_for(self._compression_of(item)),
                 kms_key_arn=settings.kms_key_arn,
             )
         except ObjectStoreError as error:
             self._failed(item, error)
             return
         self._succeeded(item)
+
+    def _compression_of(self, item: _PendingObject) -> str:
+        """Error objects are uncompressed unless ``compress_error_objects`` (spec §9.2)."""
+        if item.error_output_type is not None and not self._options.compress_error_objects:
+            return "UNCOMPRESSED"
+        return item.settings.compression
 
     def _object_key(self, item: _PendingObject, now: datetime) -> str:
         settings = item.settings
@@ -354,17 +320,32 @@ class StreamDelivery:
         suffix_source = (
             item.flush.oldest_arrival if options.suffix_timestamp_source == "oldest_arrival" else now
         )
-        prefix = evaluate_prefix(
-            settings.prefix,
-            prefix_time,
-            random_string=lambda: random_string(self._rng, options.random_string_style),
-            time_append_mode=options.default_time_append_mode,
-        )
-        extension = object_extension(
-            settings.compression,
-            settings.file_extension,
-            hadoop_snappy_extension=options.hadoop_snappy_extension,
-        )
+
+        def draw() -> str:
+            return random_string(self._rng, options.random_string_style)
+
+        if item.error_output_type is None:
+            prefix = evaluate_prefix(
+                settings.prefix,
+                prefix_time,
+                random_string=draw,
+                time_append_mode=options.default_time_append_mode,
+            )
+            extension = object_extension(
+                settings.compression,
+                settings.file_extension,
+                hadoop_snappy_extension=options.hadoop_snappy_extension,
+            )
+        else:
+            prefix = evaluate_error_prefix(
+                settings.error_output_prefix,
+                prefix_time,
+                error_output_type=item.error_output_type,
+                random_string=draw,
+                time_append_mode=options.default_time_append_mode,
+                separator=options.error_type_separator,
+            )
+            extension = ""  # error objects have no extension [E]
         name = object_name(
             settings.stream_name,
             settings.version_id,
@@ -376,14 +357,16 @@ class StreamDelivery:
 
     def _body(self, item: _PendingObject, now: datetime) -> bytes:
         records = item.flush.records
-        if item.settings.append_delimiter:
+        if item.error_output_type is not None:
+            raw = b"".join(records)  # each error line ends with its newline
+        elif item.settings.append_delimiter:
             raw = b"\n".join(records) + (b"\n" if self._options.append_delimiter_trailing else b"")
         else:
             raw = b"".join(records)
         with self._lock:
             zip_entry = random_uuid(self._rng)
         return compress(
-            item.settings.compression,
+            self._compression_of(item),
             raw,
             modified=now,
             zip_entry_name=zip_entry,
@@ -415,11 +398,13 @@ class StreamDelivery:
                     newest_arrival=flush.newest_arrival,
                     delivered_at=delivered_at,
                     attempts=item.attempts,
+                    error_output_type=item.error_output_type,
                 )
             )
-            self._metrics.add("DeliveryToS3.Records", len(flush.records))
-            self._metrics.add("DeliveryToS3.Bytes", flush.size_bytes)
-            self._metrics.add("DeliveryToS3.ObjectCount", 1)
+            if item.error_output_type is None:
+                self._metrics.add("DeliveryToS3.Records", len(flush.records))
+                self._metrics.add("DeliveryToS3.Bytes", flush.size_bytes)
+                self._metrics.add("DeliveryToS3.ObjectCount", 1)
             self._metrics.set("DeliveryToS3.Success", self._successful_puts / self._puts)
 
     def _failed(self, item: _PendingObject, error: ObjectStoreError) -> None:
@@ -477,58 +462,3 @@ class StreamDelivery:
             code,
             reason,
         )
-
-
-class DeliveryTicker:
-    """A thread that calls run_due() on every registered stream each flush_tick_seconds of clock time."""
-
-    def __init__(self, clock: Clock, tick_seconds: float = 1.0) -> None:
-        if tick_seconds <= 0:
-            raise ValueError(f"tick_seconds must be > 0, got {tick_seconds}")
-        self._clock = clock
-        self._tick_seconds = tick_seconds
-        self._lock = threading.Lock()
-        self._deliveries: list[StreamDelivery] = []
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def register(self, delivery: StreamDelivery) -> None:
-        """Tick `delivery` from now on."""
-        with self._lock:
-            if delivery not in self._deliveries:
-                self._deliveries.append(delivery)
-
-    def unregister(self, delivery: StreamDelivery) -> None:
-        """Stop ticking `delivery` (a no-op if it was not registered)."""
-        with self._lock:
-            if delivery in self._deliveries:
-                self._deliveries.remove(delivery)
-
-    def tick(self) -> None:
-        """Run one tick now: run_due() on every registered stream without waiting for their workers."""
-        with self._lock:
-            deliveries = list(self._deliveries)
-        for delivery in deliveries:
-            try:
-                delivery.run_due(wait=False)
-            except Exception:  # one broken stream must not stop the others' deliveries
-                logger.exception("delivery tick failed for a stream")
-
-    def start(self) -> None:
-        """Start the ticking thread."""
-        if self._thread is not None:
-            raise RuntimeError("DeliveryTicker already started")
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="firehose-delivery-ticker", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the ticking thread and wait for it."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._clock.wait(self._stopping, self._tick_seconds):
-            self.tick()

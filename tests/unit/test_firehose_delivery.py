@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import gzip
+import json
 import random
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from firehose_emulator.delivery import DeliveryOptions, DeliveryTicker, DestinationSettings, StreamDelivery
+from firehose_emulator.delivery import (
+    DeliveryOptions,
+    DeliveryTicker,
+    DestinationSettings,
+    FailedRecord,
+    StreamDelivery,
+)
 from firehose_emulator.metrics import StreamMetrics
 from firehose_emulator.object_store import FaultyObjectStore, MemoryObjectStore, ObjectStoreError
 from harness.clock import FakeClock
@@ -398,3 +407,63 @@ def test_options_are_validated() -> None:
         DeliveryOptions(suffix_timestamp_source="flush")
     with pytest.raises(ValueError, match="delivery_retry_max_seconds"):
         DeliveryOptions(delivery_retry_base_seconds=10, delivery_retry_max_seconds=5)
+
+
+def test_error_output_object_shape_and_key_row_16(make: type[Rig]) -> None:
+    eop = "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/"
+    rig = make(settings(compression="GZIP", prefix="logs/", error_output_prefix=eop))
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:xform:$LATEST"
+    failure = FailedRecord(
+        data=b'{"id":1}\n',
+        arrival=START,
+        error_code="Lambda.FunctionError",
+        error_message="boom",
+        attempts_made=4,
+        attempt_ending=START + timedelta(seconds=61),
+        lambda_arn=arn,
+    )
+    rig.delivery.accept_failed([failure, dataclasses.replace(failure, data=b"x")], "processing-failed")
+    rig.delivery.run_due()
+    ((key, stored),) = rig.store.objects("my-bucket").items()
+    assert re.fullmatch(
+        r"errors/processing-failed/2026/07/13/orders-1-2026-07-13-14-05-09-[0-9a-f-]{36}", key
+    )
+    assert stored.content_encoding is None  # error objects are uncompressed by default
+    lines = stored.body.decode().splitlines()
+    assert json.loads(lines[0]) == {
+        "attemptsMade": 4,
+        "arrivalTimestamp": 1783951509000,
+        "errorCode": "Lambda.FunctionError",
+        "errorMessage": "boom",
+        "attemptEndingTimestamp": 1783951570000,
+        "rawData": "eyJpZCI6MX0K",
+        "lambdaArn": arn,
+    }
+    assert base64.b64decode(json.loads(lines[1])["rawData"]) == b"x"
+    assert rig.delivery.delivery_log[0].error_output_type == "processing-failed"
+    assert rig.metrics.get("DeliveryToS3.Records") == 0  # error lines are not delivered data
+
+
+def test_error_output_default_prefix_rows_18_19(make: type[Rig]) -> None:
+    failure = FailedRecord(b"r", START, "Lambda.FunctionError", "e", 1, START)
+    cases = (("", "processing-failed/2026/07/13/14/"), ("failed/", "failed/processing-failed/2026/07/13/14/"))
+    for eop, expected in cases:
+        rig = make(settings(prefix="logs/", error_output_prefix=eop))
+        rig.delivery.accept_failed([failure], "processing-failed")
+        rig.delivery.run_due()
+        (key,) = rig.objects()
+        assert key.startswith(expected + "orders-1-2026-07-13-14-05-09-")
+
+
+def test_compress_error_objects_knob_and_arn_field_name(make: type[Rig]) -> None:
+    rig = make(
+        settings(compression="GZIP"),
+        DeliveryOptions(compress_error_objects=True, lambda_arn_field_name="lambdaARN"),
+    )
+    failure = FailedRecord(b"r", START, "Lambda.FunctionError", "e", 1, START, lambda_arn="arn:x")
+    rig.delivery.accept_failed([failure], "processing-failed")
+    rig.delivery.run_due()
+    ((key, stored),) = rig.store.objects("my-bucket").items()
+    assert not key.endswith(".gz")
+    assert stored.content_encoding == "gzip"
+    assert json.loads(gzip.decompress(stored.body))["lambdaARN"] == "arn:x"
