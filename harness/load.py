@@ -171,10 +171,18 @@ class RateProfile:
 
     def time_for_records(self, records: int) -> float:
         """Clock second at which the last of `records` records is sent (inf if the rate never gets there)."""
-        last = _INF
-        for last in self.schedule(records=records):  # noqa: B007 - only the final time matters
-            pass
-        return last
+        if records <= 0:
+            return 0.0
+        target = records - 1  # record k goes out when the integral reaches k
+        before = 0.0
+        for seg in self.iter_segments():
+            in_seg = seg.count_until(seg.end)
+            if target - before < in_seg - 1e-9:  # the same test `schedule` uses
+                return seg.time_of(target - before)
+            if in_seg == 0 and seg.end == _INF:
+                return _INF
+            before += in_seg
+        return _INF  # pragma: no cover - the last segment is infinite
 
     def schedule(self, duration: float | None = None, records: int | None = None) -> Iterator[float]:
         """Send times in [0, duration): record k goes out when the rate's integral reaches k (from 0)."""

@@ -90,7 +90,8 @@ def test_burst_profile_repeats() -> None:
 
 def test_zero_rate_tail_ends_the_schedule() -> None:
     assert list(RateProfile.step([(0, 2), (1, 0)]).schedule(records=10)) == [0.0, 0.5]
-    assert RateProfile.step([(0, 2), (1, 0)]).time_for_records(10) == 0.5
+    assert RateProfile.step([(0, 2), (1, 0)]).time_for_records(10) == float("inf")
+    assert RateProfile.step([(0, 2), (1, 0)]).time_for_records(2) == 0.5
 
 
 def test_payloads_are_deterministic_under_a_seed() -> None:
@@ -198,3 +199,25 @@ def test_headers_have_non_ascii_bytes_and_repeated_names() -> None:
 def test_value_hash() -> None:
     assert value_sha256(None) is None
     assert value_sha256(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        RateProfile.constant(333),
+        RateProfile.ramp(10, 500, 7),
+        RateProfile.ramp(500, 0, 7),
+        RateProfile.step([(0, 50), (1.5, 0), (2, 400)]),
+        RateProfile.burst(5, 900, every=4, length=1, first_at=2),
+    ],
+    ids=["constant", "ramp-up", "ramp-down", "step", "burst"],
+)
+def test_time_for_records_is_the_last_scheduled_time(profile: RateProfile) -> None:
+    for records in (1, 2, 17, 1000):
+        times = list(profile.schedule(records=records))
+        assert len(times) == records
+        assert profile.time_for_records(records) == pytest.approx(times[-1])
+
+
+def test_time_for_records_never_reached() -> None:
+    assert RateProfile.ramp(100, 0, 2).time_for_records(101) == float("inf")

@@ -327,3 +327,63 @@ def test_the_annotated_example_in_the_docs_is_valid_and_complete() -> None:
     data = yaml.safe_load(block.group(1))
     assert set(data) == set(scenario_schema()["properties"])
     assert {f.target for f in scenario.faults} == {"broker", "function", "firehose", "s3"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "  topic:\n",
+            "  function:\n    timeout: 900\n  topic:\n",
+            (4, "pipeline.function.timeout: 900 s: Kafka ESMs allow at most 840 s"),
+        ),
+        (
+            "    BatchSize: 100\n",
+            "    BatchSize: 100\n    ProvisionedPollerConfig: {MinimumPollers: 5, MaximumPollers: 2}\n",
+            (
+                9,
+                "pipeline.event_source.ProvisionedPollerConfig: "
+                "MinimumPollers is greater than MaximumPollers",
+            ),
+        ),
+        (
+            "    BatchSize: 100\n",
+            "    BatchSize: 100\n    ProvisionedPollerConfig: {MinimumPollers: 1}\n"
+            "    DestinationConfig: {OnFailure: {Destination: 'kafka://orders'}}\n",
+            (
+                10,
+                "pipeline.event_source.DestinationConfig.OnFailure.Destination: must not be the source topic",
+            ),
+        ),
+        (
+            "load:\n",
+            "  firehose:\n    Prefix: data/\n    ErrorOutputPrefix: 'err/!{timestamp:yyyy}/'\nload:\n",
+            (
+                11,
+                "pipeline.firehose.ErrorOutputPrefix: "
+                "an expression here needs !{firehose:error-output-type} too",
+            ),
+        ),
+        (
+            "load:\n",
+            "  firehose:\n    Prefix: 'd/!{firehose:error-output-type}/'\n    ErrorOutputPrefix: e/\nload:\n",
+            (
+                10,
+                "pipeline.firehose.Prefix: "
+                "!{firehose:error-output-type} is only allowed in ErrorOutputPrefix",
+            ),
+        ),
+        (
+            "    BatchSize: 100\n",
+            "    BatchSize: 100\n    MaximumBatchingWindowInSeconds: 301\n",
+            (
+                9,
+                "pipeline.event_source.MaximumBatchingWindowInSeconds: "
+                "301 is greater than the maximum of 300",
+            ),
+        ),
+    ],
+    ids=["timeout-840", "poller-range", "kafka-destination-is-source", "S2", "S3", "window-range"],
+)
+def test_pipeline_pre_checks(old: str, new: str, expected: tuple[int, str]) -> None:
+    assert expected in problems_of(BASE.replace(old, new, 1))
