@@ -1,0 +1,35 @@
+"""ExternalKafka: connects to a cluster it does not own, and fails fast and clearly when there is none."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.backends.base import BackendError, free_port
+from harness.backends.kafka import EmbeddedKafka, ExternalKafka
+
+
+@pytest.mark.timeout(60)
+def test_an_unreachable_cluster_fails_with_the_servers_named() -> None:
+    servers = f"127.0.0.1:{free_port()}"  # nothing listens here
+    backend = ExternalKafka(servers, connect_timeout=3.0)
+    with pytest.raises(BackendError, match=rf"Kafka at {servers} is not reachable"):
+        backend.start()
+    assert not backend.running
+
+
+def test_an_external_cluster_from_the_environment_answers_and_refuses_faults(kafka: EmbeddedKafka) -> None:
+    with ExternalKafka(env={"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers}) as external:
+        assert external.bootstrap_servers == kafka.bootstrap_servers
+        with external.admin() as admin:
+            assert admin.live_broker_ids() == [1]
+        with pytest.raises(BackendError, match="kill_broker needs EmbeddedKafka"):
+            external.kill_broker(1)
+        with pytest.raises(BackendError, match="rolling_restart needs EmbeddedKafka"):
+            external.rolling_restart()
+
+
+def test_external_kafka_needs_servers() -> None:
+    with pytest.raises(ValueError, match="needs bootstrap servers"):
+        ExternalKafka(env={})
+    with pytest.raises(ValueError, match="bad bootstrap server"):
+        ExternalKafka("localhost")
