@@ -327,8 +327,10 @@ def test_one_invocation_at_a_time_per_environment(make_runtime: MakeRuntime) -> 
     fn = make_runtime("python_basic", max_environments=2)
     spans: list[tuple[int, float, float]] = []
     lock = threading.Lock()
+    together = threading.Barrier(4)
 
     def worker() -> None:
+        together.wait(timeout=30)
         for _ in range(4):
             res = fn.invoke(json.dumps({"action": "span", "seconds": 0.05}).encode())
             body = json.loads(res.payload)
