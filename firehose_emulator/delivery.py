@@ -273,7 +273,13 @@ class StreamDelivery:
                 for item in due:
                     item.in_flight = True
             for item in due:
-                self._attempt(item)
+                try:
+                    self._attempt(item)
+                except (
+                    Exception
+                ) as error:  # a bug or a broken store must not kill the worker and hang waiters
+                    logger.exception("stream %s: unexpected delivery failure", item.settings.stream_name)
+                    self._failed(item, ObjectStoreError("InternalError", f"{type(error).__name__}: {error}"))
             with self._lock:
                 self._update_freshness(self._clock.now())
                 self._completed = max(self._completed, ticket)

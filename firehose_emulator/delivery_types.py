@@ -62,6 +62,15 @@ class DeliveryOptions:
             raise ValueError(
                 "retention_seconds, delivery_retry_base_seconds and flush_tick_seconds must be > 0"
             )
+        if self.default_time_append_mode not in ("no_expressions", "no_timestamp_expression"):
+            raise ValueError(
+                "default_time_append_mode must be no_expressions or no_timestamp_expression, "
+                f"got {self.default_time_append_mode!r}"
+            )
+        if self.random_string_style not in ("hex", "uuid_prefix", "alnum"):
+            raise ValueError(
+                f"random_string_style must be hex, uuid_prefix or alnum, got {self.random_string_style!r}"
+            )
         if not 1 <= self.gzip_level <= 9:
             raise ValueError(f"gzip_level must be 1..9, got {self.gzip_level}")
         if self.delivery_retry_max_seconds < self.delivery_retry_base_seconds:

@@ -216,7 +216,7 @@ class FaultyObjectStore:
             self._failures.append(_Fault(start, end, code=code, message=message))
 
     def add_latency(self, seconds: float, start: datetime | None = None, end: datetime | None = None) -> None:
-        """Delay every PUT in [start, end) by `seconds` of clock time before it runs."""
+        """Delay every PUT in [start, end) by `seconds` of clock time (advance a FakeClock past it)."""
         if seconds < 0:
             raise ValueError(f"latency must be >= 0 seconds, got {seconds}")
         with self._lock:

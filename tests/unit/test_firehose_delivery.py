@@ -467,3 +467,24 @@ def test_compress_error_objects_knob_and_arn_field_name(make: type[Rig]) -> None
     assert not key.endswith(".gz")
     assert stored.content_encoding == "gzip"
     assert json.loads(gzip.decompress(stored.body))["lambdaARN"] == "arn:x"
+
+
+def test_unexpected_store_error_is_retried_and_the_worker_survives(make: type[Rig]) -> None:
+    rig = make()
+    inner = rig.store.put_object
+    calls: list[int] = []
+
+    def broken_once(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("socket exploded")
+        inner(*args, **kwargs)
+
+    rig.store.put_object = broken_once  # type: ignore[method-assign]
+    rig.delivery.accept([b"a"])
+    rig.delivery.flush()
+    assert rig.objects() == {}
+    rig.clock.advance(1)
+    rig.delivery.run_due()
+    assert list(rig.objects().values()) == [b"a"]
+    assert rig.delivery.delivery_log[0].attempts == 2
