@@ -5,7 +5,8 @@ Build one with `build_service` and serve it with `server.FirehoseServer`, or run
 `harness.backends.firehose.FirehoseBackend`.
 
 Modules: protocol (the wire), errors, models/models_wire/models_describe (domain and its wire mapping),
-validation/validation_rules (spec §3), service + stream (domain), faults, options (knobs), server + admin (HTTP);
+validation/validation_rules (spec §3), service + stream (domain), faults, options (knobs), server + admin
+(HTTP);
 buffering, keys, compression, delivery, object_store, metrics (delivery side).
 """
 
@@ -30,7 +31,7 @@ def build_service(
     options: ServiceOptions | None = None,
     s3_credentials: tuple[str, str] | None = None,
 ) -> FirehoseService:
-    """A FirehoseService writing to S3 at `s3_endpoint_url` (not yet started); credentials default to boto3's."""
+    """A FirehoseService writing to S3 at `s3_endpoint_url` (not started); credentials default to boto3's."""
     options = options or ServiceOptions(default_region=region)
     key_id, secret = s3_credentials or (None, None)
     store = S3ObjectStore(s3_endpoint_url, region, access_key_id=key_id, secret_access_key=secret)

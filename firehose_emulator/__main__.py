@@ -1,4 +1,5 @@
-"""Run the emulator standalone: prints the URL it listens on as its first stdout line, serves until SIGINT/SIGTERM.
+"""Run the emulator standalone: prints the URL it listens on as its first stdout line, serves until
+SIGINT/SIGTERM.
 
 Example::
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import os
 import random
 import signal
@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         enforce_throughput_quota=args.enforce_throughput_quota,
     )
     # A local S3 endpoint (moto) accepts any credentials: use dummy ones when the environment has none.
-    local_creds = ("testing", "testing") if args.s3_endpoint_url and "AWS_ACCESS_KEY_ID" not in os.environ else None
+    local_creds = (
+        ("testing", "testing") if args.s3_endpoint_url and "AWS_ACCESS_KEY_ID" not in os.environ else None
+    )
     service = build_service(
         args.s3_endpoint_url,
         region=args.region,

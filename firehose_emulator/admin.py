@@ -1,15 +1,19 @@
-"""The test-hook HTTP API under `/_emulator/` (spec Appendix B): flush, clock, faults, state, metrics, deliveries.
+"""The test-hook HTTP API under `/_emulator/` (spec Appendix B): flush, clock, faults, state, metrics,
+deliveries.
 
 Routes (JSON bodies; `region` defaults to the service's `default_region`)::
 
     POST   /_emulator/flush                {"stream"?: str}
     POST   /_emulator/advance_clock        {"seconds": float}           (FakeClock only)
-    POST   /_emulator/faults/put_failures  {"stream", "positions"?: [int], "fraction"?: float, "code"?, "message"?,
+    POST   /_emulator/faults/put_failures  {"stream", "positions"?: [int], "fraction"?: float, "code"?,
+    "message"?,
                                             "calls"?: int|null}
     POST   /_emulator/faults/call_failure  {"stream", "code"?, "times"?: int, "store"?: bool, "message"?}
     POST   /_emulator/faults/latency       {"stream", "seconds": float}
-    POST   /_emulator/faults/throttle      {"stream", "records_per_second", "requests_per_second", "bytes_per_second"}
-    POST   /_emulator/faults/s3            {"code"?, "message"?, "start"?: ISO, "end"?: ISO, "latency_seconds"?}
+    POST   /_emulator/faults/throttle      {"stream", "records_per_second", "requests_per_second",
+    "bytes_per_second"}
+    POST   /_emulator/faults/s3            {"code"?, "message"?, "start"?: ISO, "end"?: ISO,
+    "latency_seconds"?}
     POST   /_emulator/faults/clear         {"stream"?: str}            (no stream: clears the S3 faults)
     POST   /_emulator/state                {"stream", "state", "failure_type"?, "details"?}
     GET    /_emulator/metrics?stream=NAME

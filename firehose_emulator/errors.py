@@ -39,74 +39,74 @@ class ClientError(FirehoseError):
     status = 400
 
 
-class ValidationException(ClientError):
+class ValidationException(ClientError):  # noqa: N818 - named exactly as the AWS error code
     """A modelled constraint was violated (length, range, pattern, enum, required)."""
 
     code = "ValidationException"
 
 
-class SerializationException(ClientError):
+class SerializationException(ClientError):  # noqa: N818 - named exactly as the AWS error code
     """The body is not JSON, or a member has the wrong JSON type."""
 
     code = "SerializationException"
 
 
-class InvalidArgumentException(ClientError):
+class InvalidArgumentException(ClientError):  # noqa: N818 - named exactly as the AWS error code
     """A semantic rule of spec §3.2 was violated."""
 
     code = "InvalidArgumentException"
 
 
-class ResourceNotFoundException(ClientError):
+class ResourceNotFoundException(ClientError):  # noqa: N818 - named exactly as the AWS error code
     """The stream does not exist (or may not be written in its state)."""
 
     code = "ResourceNotFoundException"
 
 
-class ResourceInUseException(ClientError):
+class ResourceInUseException(ClientError):  # noqa: N818 - named exactly as the AWS error code
     """The stream exists already, or its state forbids the operation."""
 
     code = "ResourceInUseException"
 
 
-class LimitExceededException(ClientError):
+class LimitExceededException(ClientError):  # noqa: N818 - named exactly as the AWS error code
     """A stream quota or control-plane rate was exceeded."""
 
     code = "LimitExceededException"
 
 
-class ConcurrentModificationException(ClientError):
+class ConcurrentModificationException(ClientError):  # noqa: N818 - named exactly as the AWS error code
     """UpdateDestination was given a stale `CurrentDeliveryStreamVersionId`."""
 
     code = "ConcurrentModificationException"
 
 
-class InvalidKMSResourceException(ClientError):
+class InvalidKMSResourceException(ClientError):  # noqa: N818 - named exactly as the AWS error code
     """KMS key problem (fault injection only)."""
 
     code = "InvalidKMSResourceException"
 
 
-class InvalidSourceException(ClientError):
+class InvalidSourceException(ClientError):  # noqa: N818 - named exactly as the AWS error code
     """Source problem (fault injection only)."""
 
     code = "InvalidSourceException"
 
 
-class UnknownOperationException(ClientError):
+class UnknownOperationException(ClientError):  # noqa: N818 - named exactly as the AWS error code
     """The `X-Amz-Target` names no Firehose operation."""
 
     code = "UnknownOperationException"
 
 
-class ServiceUnavailableException(FirehoseError):
+class ServiceUnavailableException(FirehoseError):  # noqa: N818 - named exactly as the AWS error code
     """Whole-call throttle or injected fault; HTTP 500, so SDKs retry it."""
 
     code = "ServiceUnavailableException"
     status = 500
 
 
-class InternalFailure(FirehoseError):
+class InternalFailure(FirehoseError):  # noqa: N818 - named exactly as the AWS error code
     """An unexpected server-side failure."""
 
     code = "InternalFailure"

@@ -1,6 +1,7 @@
 """Per-stream injected API faults and the Direct PUT throughput quota (spec §4, Appendix B).
 
-* per-record failures in PutRecordBatch: chosen 0-based positions, a fraction (drawn from the service RNG) or a
+* per-record failures in PutRecordBatch: chosen 0-based positions, a fraction (drawn from the service RNG)
+or a
   predicate, answered as `ServiceUnavailableException` / `Slow down.` (or any code) under HTTP 200;
 * whole-call failures (`inject_call_failure(code, times, store=False)`): HTTP 500 for ServiceUnavailable; with
   `store=True` the records are kept although the call fails, which is how SDK retries duplicate data (G8);
@@ -122,7 +123,7 @@ class StreamFaults:
         message: str | None = None,
         calls: int | None = 1,
     ) -> None:
-        """Fail chosen 0-based positions, a fraction, or predicate-matched records of the next `calls` batches."""
+        """Fail chosen 0-based positions, a fraction or predicate matches in the next `calls` batches."""
         if positions is None and fraction is None and predicate is None:
             raise ValueError("give positions, fraction or predicate")
         if fraction is not None and not 0 <= fraction <= 1:
@@ -147,7 +148,7 @@ class StreamFaults:
         store: bool = False,
         message: str | None = None,
     ) -> None:
-        """Fail the next `times` PutRecord/PutRecordBatch calls with `code` (HTTP 500 for ServiceUnavailable)."""
+        """Fail the next `times` put calls with `code` (HTTP 500 for ServiceUnavailable)."""
         if times < 1:
             raise ValueError(f"times must be >= 1, got {times}")
         with self._lock:

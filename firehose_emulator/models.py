@@ -1,4 +1,5 @@
-"""The domain model of a delivery stream (snake_case, frozen) and the UpdateDestination merge rules (spec §2.7).
+"""The domain model of a delivery stream (snake_case, frozen) and the UpdateDestination merge rules (spec
+§2.7).
 
 Known deviations from AWS:
 
@@ -140,7 +141,8 @@ class StreamSpec:
     tags: tuple[tuple[str, str], ...] = ()
 
 
-# --- UpdateDestination (spec §2.7): None means "omitted" ------------------------------------------------------
+# --- UpdateDestination (spec §2.7): None means "omitted"
+# ------------------------------------------------------
 
 
 @dataclass(frozen=True)

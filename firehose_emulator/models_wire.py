@@ -25,7 +25,7 @@ from firehose_emulator.models import (
     S3DestinationUpdate,
     StreamSpec,
 )
-from firehose_emulator.validation_rules import S14_MESSAGE
+from firehose_emulator.validation_rules import S13_MESSAGE, S14_MESSAGE
 
 
 class BufferingHintsWire(TypedDict, total=False):
@@ -152,8 +152,6 @@ def stream_spec_from_wire(request: CreateDeliveryStreamInput) -> StreamSpec:
     given = [name for name in DESTINATION_MEMBERS if raw.get(name) is not None]
     stream_type = raw.get("DeliveryStreamType") or "DirectPut"
     if len(given) != 1:
-        from firehose_emulator.validation_rules import S13_MESSAGE
-
         raise InvalidArgumentException(S13_MESSAGE)
     destination = None
     others: tuple[str, ...] = ()

@@ -34,7 +34,10 @@ class ServiceOptions:
         "Firehose {name} under account {account} is not in a state that allows this operation."
     )
     not_found_message: str = "Firehose {name} under account {account} not found."
-    concurrent_modification_message: str = "Another modification has already happened. Fetch VersionId again and use it to update the destination."
+    concurrent_modification_message: str = (
+        "Another modification has already happened. "
+        "Fetch VersionId again and use it to update the destination."
+    )
     unknown_destination_id_error_code: str = "InvalidArgumentException"
     non_direct_put_error_code: str = "InvalidArgumentException"
     batch_size_error_code: str = "InvalidArgumentException"

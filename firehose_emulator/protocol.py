@@ -1,11 +1,14 @@
-"""The AWS JSON 1.1 wire protocol of Firehose: the only module that knows targets, JSON, base64 and error bodies.
+"""The AWS JSON 1.1 wire protocol of Firehose: the only module that knows targets, JSON, base64 and error
+bodies.
 
-`FirehoseProtocol.handle(target, body, authorization)` turns one HTTP request into a `WireResponse`; the HTTP server
+`FirehoseProtocol.handle(target, body, authorization)` turns one HTTP request into a `WireResponse`; the
+HTTP server
 (server.py) only moves bytes.
 
 Known deviations from AWS:
 
-* SigV4 signatures are not verified (`verify_signatures` is accepted but only the credential scope is read, for
+* SigV4 signatures are not verified (`verify_signatures` is accepted but only the credential scope is read,
+for
   the Region).
 * Invalid base64 in `Data` gives `SerializationException`; AWS's text for it is not documented.
 
@@ -31,6 +34,7 @@ from firehose_emulator.errors import (
     InternalFailure,
     SerializationException,
     UnknownOperationException,
+    ValidationException,
     error_body,
 )
 from firehose_emulator.models import Encryption
@@ -60,6 +64,13 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/firehose/aws4_request")
 _a2b = binascii.a2b_base64
 Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RawJson:
+    """A response body serialised by hand (the PutRecordBatch fast path)."""
+
+    raw: bytes
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,7 @@ class FirehoseProtocol:
         self._options = service.options
         self._validator = ShapeValidator(ValidationSettings(service.options.validation_position_base))
         self._rng = rng or random.Random(0)
-        self._handlers: dict[str, Callable[[str, Params], Params]] = {
+        self._handlers: dict[str, Callable[[str, Params], Params | RawJson]] = {
             "CreateDeliveryStream": self._create,
             "DeleteDeliveryStream": self._delete,
             "DescribeDeliveryStream": self._describe,
@@ -142,10 +153,11 @@ class FirehoseProtocol:
             if operation in CONTROL_PLANE:
                 self.service.control_plane_call(region, operation)
             result = handler(region, params)
-            return WireResponse(200, json.dumps(result).encode(), request_id)
+            body_out = result.raw if isinstance(result, RawJson) else json.dumps(result).encode()
+            return WireResponse(200, body_out, request_id)
         except FirehoseError as error:
             return WireResponse(error.http_status, error_body(error), request_id)
-        except Exception as exc:  # noqa: BLE001 - a bug must still answer in the AWS error shape
+        except Exception as exc:
             return WireResponse(500, error_body(InternalFailure(f"{type(exc).__name__}: {exc}")), request_id)
 
     @staticmethod
@@ -160,7 +172,8 @@ class FirehoseProtocol:
             raise SerializationException("Request body must be a JSON object")
         return params
 
-    # --- control plane ---------------------------------------------------------------------------------------
+    # --- control plane
+    # ---------------------------------------------------------------------------------------
 
     def _create(self, region: str, params: Params) -> Params:
         self._validator.validate("CreateDeliveryStream", params)
@@ -237,7 +250,8 @@ class FirehoseProtocol:
         self.service.set_encryption(region, params["DeliveryStreamName"], Encryption())
         return {}
 
-    # --- data plane: hand-written checks, same texts as the model walk, without its per-record cost ----------
+    # --- data plane: hand-written checks, same texts as the model walk, without its per-record cost
+    # ----------
 
     def _put_record(self, region: str, params: Params) -> Params:
         name = params.get("DeliveryStreamName")
@@ -258,7 +272,7 @@ class FirehoseProtocol:
         record_id, encrypted = self.service.put_record(region, cast(str, name), data)
         return {"RecordId": record_id, "Encrypted": encrypted}
 
-    def _put_record_batch(self, region: str, params: Params) -> Params:
+    def _put_record_batch(self, region: str, params: Params) -> Params | RawJson:
         name = params.get("DeliveryStreamName")
         found = stream_name_violations(name)
         records = params.get("Records")
@@ -285,6 +299,13 @@ class FirehoseProtocol:
         if found:
             raise validation_error(found)
         result = self.service.put_record_batch(region, cast(str, name), blobs)
+        if result.failed == 0:
+            # Record ids are base64 (no JSON escaping needed): join them instead of a generic dumps.
+            ids = '"},{"RecordId":"'.join(cast(str, o.record_id) for o in result.outcomes)
+            encrypted = "true" if result.encrypted else "false"
+            return RawJson(
+                f'{{"FailedPutCount":0,"Encrypted":{encrypted},"RequestResponses":[{{"RecordId":"{ids}"}}]}}'.encode()
+            )
         responses: list[PutRecordBatchResponseEntry] = [
             {"RecordId": o.record_id}
             if o.record_id is not None
@@ -300,6 +321,4 @@ class FirehoseProtocol:
 
 
 def _records_limit(message: str) -> FirehoseError:
-    from firehose_emulator.errors import ValidationException
-
     return ValidationException(message)

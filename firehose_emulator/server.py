@@ -1,7 +1,9 @@
 """The emulator's HTTP server: `POST /` for the Firehose API, `/_emulator/...` for the test hooks.
 
-Two engines share one request path (`FirehoseProtocol` / `AdminApi`): the stdlib `ThreadingHTTPServer` speaking
-HTTP/1.1 with keep-alive (default: measured fastest here, see benchmarks/bench_firehose_ingest.py) and werkzeug's
+Two engines share one request path (`FirehoseProtocol` / `AdminApi`): the stdlib `ThreadingHTTPServer`
+speaking
+HTTP/1.1 with keep-alive (default: measured fastest here, see benchmarks/bench_firehose_ingest.py) and
+werkzeug's
 threaded WSGI server (kept for the side-by-side measurement).
 
 Known deviations from AWS:
@@ -38,7 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging (it costs throughput and fills test output)."""
 
     def _body(self) -> bytes:
@@ -147,7 +149,7 @@ class FirehoseServer:
         if self._engine == "stdlib":
             self._server = _HTTPServer((self._host, self._port), self.protocol, self.admin)
         else:
-            from werkzeug.serving import make_server
+            from werkzeug.serving import make_server  # noqa: PLC0415 - only the werkzeug engine needs it
 
             self._server = make_server(
                 self._host, self._port, wsgi_app(self.protocol, self.admin), threaded=True

@@ -1,4 +1,5 @@
-"""The Firehose domain: streams per account/Region, lifecycle, puts, updates, tags and test hooks. No HTTP here.
+"""The Firehose domain: streams per account/Region, lifecycle, puts, updates, tags and test hooks. No HTTP
+here.
 
 Known deviations from AWS:
 
@@ -19,7 +20,6 @@ Example::
 from __future__ import annotations
 
 import base64
-import itertools
 import random
 import threading
 from collections.abc import Sequence
@@ -61,6 +61,7 @@ from firehose_emulator.validation_rules import RuleSettings, check_destination
 from harness.clock import Clock, FakeClock
 
 RECORD_ID_RANDOM_BYTES = 157  # + 8 counter bytes = 165 bytes = 220 base64 characters, like AWS's ids
+RECORD_ID_CHARS = 220
 SLOW_DOWN = "Slow down."
 
 
@@ -97,7 +98,7 @@ class FirehoseService:
         self.object_store = FaultyObjectStore(store, clock)
         self._rng = rng
         self._rng_lock = threading.Lock()
-        self._ids = itertools.count(1)
+        self._next_id = 1
         self._streams: dict[tuple[str, str], StreamRecord] = {}
         self._lock = threading.RLock()
         self._ticker = DeliveryTicker(clock, self.options.delivery.flush_tick_seconds)
@@ -108,7 +109,8 @@ class FirehoseService:
         )
         self._control_calls: dict[tuple[str, str, int], int] = {}
 
-    # --- lifecycle of the service itself ---------------------------------------------------------------------
+    # --- lifecycle of the service itself
+    # ---------------------------------------------------------------------
 
     def start(self) -> Self:
         """Start the delivery ticker."""
@@ -124,7 +126,8 @@ class FirehoseService:
             if stream.delivery is not None:
                 stream.delivery.close()
 
-    # --- helpers ---------------------------------------------------------------------------------------------
+    # --- helpers
+    # ---------------------------------------------------------------------------------------------
 
     def _message(self, template: str, name: str) -> str:
         return template.format(name=name, account=self.options.account_id)
@@ -161,22 +164,33 @@ class FirehoseService:
         if count > limit:
             raise LimitExceededException(f"Rate exceeded for operation {operation}.")
 
-    def _record_id(self) -> str:
+    def _record_ids(self, count: int) -> list[str]:
+        """`count` unique ids: a sequence number plus RNG noise, base64 (220 characters, like AWS's)."""
         with self._rng_lock:
-            noise = self._rng.randbytes(RECORD_ID_RANDOM_BYTES)
-        return base64.b64encode(next(self._ids).to_bytes(8, "big") + noise).decode()
+            noise = self._rng.randbytes(RECORD_ID_RANDOM_BYTES * count)
+            first = self._next_id
+            self._next_id += count
+        parts: list[bytes] = []
+        for index in range(count):
+            parts.append((first + index).to_bytes(8, "big"))
+            parts.append(noise[index * RECORD_ID_RANDOM_BYTES : (index + 1) * RECORD_ID_RANDOM_BYTES])
+        # 165-byte chunks encode to 220 characters without padding, so one encode can be sliced per id.
+        text = base64.b64encode(b"".join(parts)).decode("ascii")
+        return [text[index * RECORD_ID_CHARS : (index + 1) * RECORD_ID_CHARS] for index in range(count)]
 
     def arn(self, region: str, name: str) -> str:
         """`arn:aws:firehose:<region>:<account>:deliverystream/<name>`."""
         return f"arn:aws:firehose:{region}:{self.options.account_id}:deliverystream/{name}"
 
-    # --- control plane ---------------------------------------------------------------------------------------
+    # --- control plane
+    # ---------------------------------------------------------------------------------------
 
     def create_delivery_stream(self, region: str, spec: StreamSpec) -> str:
         """Create a stream (CREATING, then ACTIVE after `create_delay_seconds`); returns its ARN."""
         if spec.destination is None:
             raise InvalidArgumentException(
-                f"Only S3 destinations are supported by this emulator; got {', '.join(spec.other_destinations)}."
+                "Only S3 destinations are supported by this emulator; got "
+                f"{', '.join(spec.other_destinations)}."
             )
         check_destination(spec.destination, self._rules)
         if spec.destination.s3_backup is not None:
@@ -336,7 +350,8 @@ class FirehoseService:
                 raise ResourceInUseException(self._message(self.options.resource_in_use_message, name))
             stream.encryption = encryption
 
-    # --- data plane ------------------------------------------------------------------------------------------
+    # --- data plane
+    # ------------------------------------------------------------------------------------------
 
     def _writable(self, region: str, name: str) -> tuple[StreamRecord, bool]:
         """The stream if puts are allowed, and whether the records must be dropped (DELETING)."""
@@ -402,15 +417,16 @@ class FirehoseService:
                         failures[index] = ("ServiceUnavailableException", SLOW_DOWN)
                 stream.metrics.add("ThrottledRecords", len(records) - fit)
         if failures is None:
-            outcomes = [RecordOutcome(self._record_id()) for _ in records]
+            outcomes = [RecordOutcome(record_id) for record_id in self._record_ids(len(records))]
             self._accept(stream, records, dropping, api, started)
             return BatchResult(outcomes, 0, stream.encryption.status == "ENABLED")
         accepted: list[bytes] = []
         outcomes = []
+        ids = iter(self._record_ids(sum(1 for failure in failures if failure is None)))
         for data, failure in zip(records, failures, strict=True):
             if failure is None:
                 accepted.append(data)
-                outcomes.append(RecordOutcome(self._record_id()))
+                outcomes.append(RecordOutcome(next(ids)))
             else:
                 outcomes.append(RecordOutcome(None, failure[0], failure[1]))
         self._accept(stream, accepted, dropping, api, started)
@@ -432,7 +448,8 @@ class FirehoseService:
         if records and not dropping and stream.delivery is not None:
             stream.delivery.accept(records if isinstance(records, list) else list(records))
 
-    # --- test hooks (spec Appendix B) ------------------------------------------------------------------------
+    # --- test hooks (spec Appendix B)
+    # ------------------------------------------------------------------------
 
     def streams(self, region: str | None = None) -> list[StreamRecord]:
         """Every live stream (of one Region, or all)."""

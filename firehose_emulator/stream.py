@@ -1,4 +1,5 @@
-"""One delivery stream's state inside the service: spec, destination versions, lifecycle, delivery, metrics, faults.
+"""One delivery stream's state inside the service: spec, destination versions, lifecycle, delivery, metrics,
+faults.
 
 Lifecycle (spec §2.8) is derived from the injected clock on every read, so `create_delay_seconds` and
 `delete_delay_seconds` pass with a FakeClock as they do with real time.

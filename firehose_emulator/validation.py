@@ -1,6 +1,7 @@
 """Server-side validation: modelled constraints from botocore's Firehose model (spec §3.1) and semantic rules.
 
-The shape rules (required, lengths, ranges, patterns, enums) are read from botocore's `service-2.json`, which the
+The shape rules (required, lengths, ranges, patterns, enums) are read from botocore's `service-2.json`,
+which the
 spec names as authoritative, so every modelled constraint maps to one `ValidationException` text. Patterns are
 Java regexes matched in full (`re.fullmatch`). The semantic rules S7-S18 live in `validation_rules.py`.
 

@@ -1,4 +1,5 @@
-"""Semantic rules of spec §3.2 (InvalidArgumentException), applied at Create and to the merged result of Update.
+"""Semantic rules of spec §3.2 (InvalidArgumentException), applied at Create and to the merged result of
+Update.
 
 Prefix rules S1-S6 are keys.py's `validate_prefixes` (one home for the prefix language); this module adds the
 buffering, dynamic-partitioning, conversion, time-zone and backup rules.

@@ -43,7 +43,11 @@ def s3_url() -> Iterator[str]:
 
 def s3_client(url: str) -> Any:
     return boto3.client(
-        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
 
 
@@ -72,7 +76,9 @@ def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
 
 def admin(backend: FirehoseBackend, route: str, body: dict[str, Any] | None = None) -> Any:
     data = json.dumps(body or {}).encode() if body is not None else None
-    request = urllib.request.Request(f"{backend.endpoint_url}/_emulator/{route}", data=data, method="POST" if data else "GET")
+    request = urllib.request.Request(
+        f"{backend.endpoint_url}/_emulator/{route}", data=data, method="POST" if data else "GET"
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -121,7 +127,10 @@ def test_describe_minimal_stream_equals_spec_example(firehose: FirehoseBackend) 
     raw = urllib.request.Request(
         firehose.endpoint_url,
         data=b'{"DeliveryStreamName":"orders"}',
-        headers={"X-Amz-Target": "Firehose_20150804.DescribeDeliveryStream", "Content-Type": "application/x-amz-json-1.1"},
+        headers={
+            "X-Amz-Target": "Firehose_20150804.DescribeDeliveryStream",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
     )
     with urllib.request.urlopen(raw, timeout=30) as response:
         assert response.headers["Content-Type"] == "application/x-amz-json-1.1"
@@ -162,7 +171,11 @@ def test_describe_minimal_stream_equals_spec_example(firehose: FirehoseBackend) 
 def test_unknown_stream_and_unknown_target(firehose: FirehoseBackend) -> None:
     with pytest.raises(ClientError) as exc:
         firehose.client().describe_delivery_stream(DeliveryStreamName="nope")
-    assert error_of(exc) == ("ResourceNotFoundException", "Firehose nope under account 123456789012 not found.", 400)
+    assert error_of(exc) == (
+        "ResourceNotFoundException",
+        "Firehose nope under account 123456789012 not found.",
+        400,
+    )
     raw = urllib.request.Request(
         firehose.endpoint_url, data=b"{}", headers={"X-Amz-Target": "Firehose_20150804.Frobnicate"}
     )
@@ -219,8 +232,13 @@ def test_list_sorted_paged_and_filtered(firehose: FirehoseBackend) -> None:
     assert first["HasMoreDeliveryStreams"] is True
     rest = client.list_delivery_streams(ExclusiveStartDeliveryStreamName="s09")
     assert rest == {**rest, "DeliveryStreamNames": ["s10", "s11"], "HasMoreDeliveryStreams": False}
-    assert client.list_delivery_streams(DeliveryStreamType="KinesisStreamAsSource")["DeliveryStreamNames"] == []
-    assert len(client.list_delivery_streams(DeliveryStreamType="DirectPut", Limit=100)["DeliveryStreamNames"]) == 12
+    assert (
+        client.list_delivery_streams(DeliveryStreamType="KinesisStreamAsSource")["DeliveryStreamNames"] == []
+    )
+    assert (
+        len(client.list_delivery_streams(DeliveryStreamType="DirectPut", Limit=100)["DeliveryStreamNames"])
+        == 12
+    )
 
 
 def test_lifecycle_create_delay_and_delete(s3_url: str) -> None:
@@ -229,9 +247,12 @@ def test_lifecycle_create_delay_and_delete(s3_url: str) -> None:
     with FirehoseBackend(s3_url, clock=clock, options=options) as backend:
         client = backend.client()
         create(client)
-        assert client.describe_delivery_stream(DeliveryStreamName="orders")["DeliveryStreamDescription"][
-            "DeliveryStreamStatus"
-        ] == "CREATING"
+        assert (
+            client.describe_delivery_stream(DeliveryStreamName="orders")["DeliveryStreamDescription"][
+                "DeliveryStreamStatus"
+            ]
+            == "CREATING"
+        )
         with pytest.raises(ClientError) as exc:
             client.put_record(DeliveryStreamName="orders", Record={"Data": b"x"})
         assert error_of(exc)[0] == "ResourceNotFoundException"
@@ -243,7 +264,9 @@ def test_lifecycle_create_delay_and_delete(s3_url: str) -> None:
             400,
         )
         admin(backend, "advance_clock", {"seconds": 5})
-        description = client.describe_delivery_stream(DeliveryStreamName="orders")["DeliveryStreamDescription"]
+        description = client.describe_delivery_stream(DeliveryStreamName="orders")[
+            "DeliveryStreamDescription"
+        ]
         assert description["DeliveryStreamStatus"] == "ACTIVE"
         client.put_record(DeliveryStreamName="orders", Record={"Data": b"buffered"})
         client.delete_delivery_stream(DeliveryStreamName="orders")
@@ -255,7 +278,9 @@ def test_lifecycle_create_delay_and_delete(s3_url: str) -> None:
         with pytest.raises(ClientError) as exc:
             client.describe_delivery_stream(DeliveryStreamName="orders")
         assert error_of(exc)[0] == "ResourceNotFoundException"
-        assert not [key for key in objects(s3_url) if "/orders-" in key or key.startswith("2026/07/13/14/orders")]
+        assert not [
+            key for key in objects(s3_url) if "/orders-" in key or key.startswith("2026/07/13/14/orders")
+        ]
 
 
 def test_put_record_limits_and_empty_data(firehose: FirehoseBackend) -> None:
@@ -291,7 +316,8 @@ def test_batch_limits_g10_g11_g18(firehose: FirehoseBackend) -> None:
         client.put_record_batch(DeliveryStreamName="orders", Records=big)
     assert error_of(exc)[1] == (
         "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1024001 cap=1024001]' at "
-        "'records.3.member.data' failed to satisfy constraint: Member must have length less than or equal to 1024000"
+        "'records.3.member.data' failed to satisfy constraint: "
+        "Member must have length less than or equal to 1024000"
     )
     fits = [{"Data": b"d" * 1_024_000}] * 4 + [{"Data": b"e" * 98_304}]
     assert client.put_record_batch(DeliveryStreamName="orders", Records=fits)["FailedPutCount"] == 0
@@ -303,7 +329,9 @@ def test_batch_limits_g10_g11_g18(firehose: FirehoseBackend) -> None:
         client.put_record_batch(DeliveryStreamName="orders", Records=[])
 
 
-def test_g7_injected_partial_failure_is_silent_and_not_delivered(firehose: FirehoseBackend, s3_url: str) -> None:
+def test_g7_injected_partial_failure_is_silent_and_not_delivered(
+    firehose: FirehoseBackend, s3_url: str
+) -> None:
     client = firehose.client()
     create(client, "partial", Prefix="g7/")
     admin(firehose, "faults/put_failures", {"stream": "partial", "positions": [1]})
@@ -366,7 +394,10 @@ def test_records_over_the_byte_quota_fail_per_record(firehose: FirehoseBackend) 
         DeliveryStreamName="bytes", Records=[{"Data": b"1234"}, {"Data": b"5678"}, {"Data": b"9abc"}]
     )
     assert response["FailedPutCount"] == 1
-    assert response["RequestResponses"][2] == {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."}
+    assert response["RequestResponses"][2] == {
+        "ErrorCode": "ServiceUnavailableException",
+        "ErrorMessage": "Slow down.",
+    }
     metrics = firehose.service.metrics("bytes")
     assert (metrics["IncomingRecords"], metrics["ThrottledRecords"]) == (2, 1)
 
@@ -395,7 +426,10 @@ def test_update_destination_versions_and_conflicts(firehose: FirehoseBackend, s3
         DestinationId=dest_id,
         ExtendedS3DestinationUpdate={"CompressionFormat": "GZIP"},
     )
-    assert client.describe_delivery_stream(DeliveryStreamName="upd")["DeliveryStreamDescription"]["VersionId"] == "2"
+    assert (
+        client.describe_delivery_stream(DeliveryStreamName="upd")["DeliveryStreamDescription"]["VersionId"]
+        == "2"
+    )
     with pytest.raises(ClientError) as exc:
         client.update_destination(
             DeliveryStreamName="upd",
@@ -405,7 +439,8 @@ def test_update_destination_versions_and_conflicts(firehose: FirehoseBackend, s3
         )
     assert error_of(exc) == (
         "ConcurrentModificationException",
-        "Another modification has already happened. Fetch VersionId again and use it to update the destination.",
+        "Another modification has already happened. "
+        "Fetch VersionId again and use it to update the destination.",
         400,
     )
     with pytest.raises(ClientError) as exc:  # merged result breaks S1: nothing changes
@@ -449,7 +484,9 @@ def test_update_processing_replaced_as_a_block_and_lifecycle_changes(firehose: F
 def test_tags_round_trip(firehose: FirehoseBackend) -> None:
     client = firehose.client()
     client.create_delivery_stream(
-        DeliveryStreamName="tagged", ExtendedS3DestinationConfiguration=destination(), Tags=[{"Key": "team", "Value": "a"}]
+        DeliveryStreamName="tagged",
+        ExtendedS3DestinationConfiguration=destination(),
+        Tags=[{"Key": "team", "Value": "a"}],
     )
     client.tag_delivery_stream(DeliveryStreamName="tagged", Tags=[{"Key": "env", "Value": "dev"}])
     client.untag_delivery_stream(DeliveryStreamName="tagged", TagKeys=["team"])
@@ -468,7 +505,10 @@ def test_encryption_start_makes_puts_encrypted(firehose: FirehoseBackend) -> Non
     )
     assert client.put_record(DeliveryStreamName="sse", Record={"Data": b"x"})["Encrypted"] is True
     status = client.describe_delivery_stream(DeliveryStreamName="sse")["DeliveryStreamDescription"]
-    assert status["DeliveryStreamEncryptionConfiguration"] == {"KeyType": "AWS_OWNED_CMK", "Status": "ENABLED"}
+    assert status["DeliveryStreamEncryptionConfiguration"] == {
+        "KeyType": "AWS_OWNED_CMK",
+        "Status": "ENABLED",
+    }
     client.stop_delivery_stream_encryption(DeliveryStreamName="sse")
     assert client.put_record(DeliveryStreamName="sse", Record={"Data": b"x"})["Encrypted"] is False
 
@@ -495,7 +535,16 @@ def test_non_direct_put_stream_rejects_puts(firehose: FirehoseBackend) -> None:
 def test_set_state_failed_shows_failure_description(firehose: FirehoseBackend) -> None:
     client = firehose.client()
     create(client, "broken")
-    admin(firehose, "state", {"stream": "broken", "state": "CREATING_FAILED", "failure_type": "RETIRE_KMS_GRANT_FAILED", "details": "x"})
+    admin(
+        firehose,
+        "state",
+        {
+            "stream": "broken",
+            "state": "CREATING_FAILED",
+            "failure_type": "RETIRE_KMS_GRANT_FAILED",
+            "details": "x",
+        },
+    )
     description = client.describe_delivery_stream(DeliveryStreamName="broken")["DeliveryStreamDescription"]
     assert description["DeliveryStreamStatus"] == "CREATING_FAILED"
     assert description["FailureDescription"] == {"Type": "RETIRE_KMS_GRANT_FAILED", "Details": "x"}
@@ -507,7 +556,10 @@ def test_set_state_failed_shows_failure_description(firehose: FirehoseBackend) -
 
 def test_raw_base64_and_serialization_errors(firehose: FirehoseBackend) -> None:
     create(firehose.client(), "raw")
-    payload = {"DeliveryStreamName": "raw", "Records": [{"Data": base64.b64encode(b"ok").decode()}, {"Data": "%%%"}]}
+    payload = {
+        "DeliveryStreamName": "raw",
+        "Records": [{"Data": base64.b64encode(b"ok").decode()}, {"Data": "%%%"}],
+    }
     raw = urllib.request.Request(
         firehose.endpoint_url,
         data=json.dumps(payload).encode(),
@@ -523,6 +575,7 @@ def test_raw_base64_and_serialization_errors(firehose: FirehoseBackend) -> None:
         urllib.request.urlopen(missing, timeout=30)
     assert json.loads(http.value.read()) == {
         "__type": "ValidationException",
-        "message": "1 validation error detected: Value null at 'deliveryStreamName' failed to satisfy constraint: "
+        "message": "1 validation error detected: Value null at 'deliveryStreamName' "
+        "failed to satisfy constraint: "
         "Member must not be null",
     }

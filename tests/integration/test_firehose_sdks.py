@@ -1,4 +1,4 @@
-"""Other SDKs against the standalone emulator (`python -m firehose_emulator`): the AWS CLI and the JS SDK v3."""
+"""Other SDKs against the standalone emulator (`python -m firehose_emulator`): AWS CLI v1 and JS SDK v3."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from harness.backends.base import free_port
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 BUCKET = "sdk-bucket"
 CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 
@@ -70,7 +72,11 @@ def emulator_url(s3_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 def client(url: str) -> Any:
     return boto3.client(
-        "firehose", endpoint_url=url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+        "firehose",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
     )
 
 
@@ -91,7 +97,9 @@ def flush_and_read(emulator: str, s3_url: str, name: str) -> bytes:
     )
     with urllib.request.urlopen(request, timeout=30):
         pass
-    s3 = boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+    s3 = boto3.client(
+        "s3", endpoint_url=s3_url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{name}/").get("Contents", [])]
     assert len(keys) == 1, keys
     body: bytes = s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read()
@@ -100,7 +108,12 @@ def flush_and_read(emulator: str, s3_url: str, name: str) -> bytes:
 
 def test_aws_cli_puts_records(emulator_url: str, s3_url: str) -> None:
     create_stream(emulator_url, "cli")
-    env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL_FIREHOSE": emulator_url, "AWS_CONFIG_FILE": os.devnull}
+    env = {
+        **os.environ,
+        **CREDENTIALS,
+        "AWS_ENDPOINT_URL_FIREHOSE": emulator_url,
+        "AWS_CONFIG_FILE": os.devnull,
+    }
     cli = [sys.executable, "-m", "awscli", "firehose"]
     single = subprocess.run(
         [*cli, "put-record", "--delivery-stream-name", "cli", "--record", json.dumps({"Data": "one;"})],
@@ -114,7 +127,7 @@ def test_aws_cli_puts_records(emulator_url: str, s3_url: str) -> None:
         env=env, capture_output=True, check=True, timeout=120,
     )  # fmt: skip
     assert json.loads(batch.stdout)["FailedPutCount"] == 0
-    missing = subprocess.run(
+    missing = subprocess.run(  # noqa: PLW1510 - the failure is the point
         [*cli, "describe-delivery-stream", "--delivery-stream-name", "nope"],
         env=env, capture_output=True, timeout=120,
     )  # fmt: skip

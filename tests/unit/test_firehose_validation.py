@@ -1,4 +1,4 @@
-"""Pure tests of the Firehose validation catalogue (spec §3): shape rules from the model, semantic rules S1-S18."""
+"""Pure tests of the Firehose validation catalogue (spec §3): model shape rules and semantic rules S1-S18."""
 
 from __future__ import annotations
 
@@ -26,7 +26,10 @@ VALIDATOR = ShapeValidator()
 
 
 def create_params(**dest: Any) -> dict[str, Any]:
-    return {"DeliveryStreamName": "orders", "ExtendedS3DestinationConfiguration": {"RoleARN": ROLE, "BucketARN": BUCKET, **dest}}
+    return {
+        "DeliveryStreamName": "orders",
+        "ExtendedS3DestinationConfiguration": {"RoleARN": ROLE, "BucketARN": BUCKET, **dest},
+    }
 
 
 def shape_error(params: dict[str, Any], operation: str = "CreateDeliveryStream") -> str:
@@ -54,38 +57,55 @@ def test_valid_minimal_create_passes() -> None:
         ),
         (
             create_params(BufferingHints={"SizeInMBs": 129, "IntervalInSeconds": 60}),
-            "1 validation error detected: Value '129' at 'extendedS3DestinationConfiguration.bufferingHints.sizeInMBs' "
+            "1 validation error detected: Value '129' at "
+            "'extendedS3DestinationConfiguration.bufferingHints.sizeInMBs' "
             "failed to satisfy constraint: Member must have value less than or equal to 128",
         ),
         (
             create_params(BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 901}),
             "1 validation error detected: Value '901' at "
-            "'extendedS3DestinationConfiguration.bufferingHints.intervalInSeconds' failed to satisfy constraint: "
+            "'extendedS3DestinationConfiguration.bufferingHints.intervalInSeconds' failed to satisfy "
+            "constraint: "
             "Member must have value less than or equal to 900",
         ),
         (
             create_params(CompressionFormat="SNAPPY"),
-            "1 validation error detected: Value 'SNAPPY' at 'extendedS3DestinationConfiguration.compressionFormat' "
+            "1 validation error detected: Value 'SNAPPY' at "
+            "'extendedS3DestinationConfiguration.compressionFormat' "
             "failed to satisfy constraint: Member must satisfy enum value set: "
             "[UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY]",
         ),
         (
             create_params(FileExtension=".GZ"),
-            "1 validation error detected: Value '.GZ' at 'extendedS3DestinationConfiguration.fileExtension' failed "
-            "to satisfy constraint: Member must satisfy regular expression pattern: ^$|\\.[0-9a-z!\\-_.*'()]+",
+            "1 validation error detected: Value '.GZ' at "
+            "'extendedS3DestinationConfiguration.fileExtension' failed "
+            "to satisfy constraint: Member must satisfy regular expression pattern: "
+            "^$|\\.[0-9a-z!\\-_.*'()]+",
         ),
         (
             create_params(Prefix="p" * 1025),
-            "1 validation error detected: Value '" + "p" * 1025 + "' at 'extendedS3DestinationConfiguration.prefix' "
+            "1 validation error detected: Value '"
+            + "p" * 1025
+            + "' at 'extendedS3DestinationConfiguration.prefix' "
             "failed to satisfy constraint: Member must have length less than or equal to 1024",
         ),
         (
             {"DeliveryStreamName": "orders", "ExtendedS3DestinationConfiguration": {"BucketARN": BUCKET}},
-            "1 validation error detected: Value null at 'extendedS3DestinationConfiguration.roleARN' failed to "
+            "1 validation error detected: Value null at 'extendedS3DestinationConfiguration.roleARN' "
+            "failed to "
             "satisfy constraint: Member must not be null",
         ),
     ],
-    ids=["name-65", "name-slash", "size-129", "interval-901", "snappy-case-g15", "ext-upper", "prefix-1025", "no-role"],
+    ids=[
+        "name-65",
+        "name-slash",
+        "size-129",
+        "interval-901",
+        "snappy-case-g15",
+        "ext-upper",
+        "prefix-1025",
+        "no-role",
+    ],
 )
 def test_shape_rules_give_aws_texts(params: dict[str, Any], message: str) -> None:
     assert shape_error(params) == message
@@ -114,14 +134,18 @@ def test_several_violations_are_joined() -> None:
 
 def test_tag_key_may_not_start_with_aws() -> None:
     message = shape_error({**create_params(), "Tags": [{"Key": "aws:owner", "Value": "x"}]})
-    assert "at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression" in message
+    assert (
+        "at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression"
+        in message
+    )
     VALIDATOR.validate("CreateDeliveryStream", {**create_params(), "Tags": [{"Key": "owner", "Value": ""}]})
 
 
 def test_tags_limit_and_position_base_knob() -> None:
     tags = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
-    assert "at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50" in shape_error(
-        {**create_params(), "Tags": tags}
+    assert (
+        "at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"
+        in shape_error({**create_params(), "Tags": tags})
     )
     zero_based = ShapeValidator(ValidationSettings(position_base=0))
     with pytest.raises(ValidationException, match=r"'tags\.0\.member\.key'"):
@@ -129,7 +153,9 @@ def test_tags_limit_and_position_base_knob() -> None:
 
 
 def test_list_limit_range_and_wrong_type() -> None:
-    assert "Member must have value less than or equal to 10000" in shape_error({"Limit": 10001}, "ListDeliveryStreams")
+    assert "Member must have value less than or equal to 10000" in shape_error(
+        {"Limit": 10001}, "ListDeliveryStreams"
+    )
     with pytest.raises(SerializationException):
         VALIDATOR.validate("ListDeliveryStreams", {"Limit": "ten"})
 
@@ -146,7 +172,8 @@ def rule_error(destination: S3Destination, settings: RuleSettings | None = None)
 
 def test_s1_expressions_need_an_error_output_prefix_exact_text_g5() -> None:
     assert rule_error(dest(prefix="data/!{timestamp:yyyy}/")) == (
-        "Ths supplied prefix(es) do not satisfy the following constraint: ErrorOutputPrefix cannot be null or empty "
+        "Ths supplied prefix(es) do not satisfy the following constraint: "
+        "ErrorOutputPrefix cannot be null or empty "
         "when Prefix contains expressions"
     )
     check_destination(dest(prefix="data/!{timestamp:yyyy}/", error_output_prefix="e/"), RuleSettings())
@@ -185,7 +212,10 @@ def dp_dest(size: int = 64, interval: int = 60, **fields: Any) -> S3Destination:
 
 def test_dynamic_partitioning_rules_s7_s9_s10_s12() -> None:
     check_destination(dp_dest(), RuleSettings())
-    assert rule_error(dp_dest(size=5)) == "BufferingHints.SizeInMBs must be at least 64 when Dynamic Partitioning is enabled."
+    assert (
+        rule_error(dp_dest(size=5))
+        == "BufferingHints.SizeInMBs must be at least 64 when Dynamic Partitioning is enabled."
+    )
     assert "IntervalInSeconds" in rule_error(dp_dest(interval=0))
     assert rule_error(dp_dest(prefix="plain/"))
     many = "{" + ",".join(f"k{i}:.k{i}" for i in range(51)) + "}"
@@ -231,7 +261,12 @@ def test_s13_and_s14_at_the_wire_edge() -> None:
 
 def test_merge_keeps_omitted_members_and_restores_file_extension() -> None:
     current = dest(prefix="p/", file_extension=".log", buffering=BufferingHints(1, 60))
-    merged = merge_update(current, update_from_wire({"CompressionFormat": "GZIP", "FileExtension": "", "BufferingHints": {"IntervalInSeconds": 90}}))
+    merged = merge_update(
+        current,
+        update_from_wire(
+            {"CompressionFormat": "GZIP", "FileExtension": "", "BufferingHints": {"IntervalInSeconds": 90}}
+        ),
+    )
     assert (merged.prefix, merged.compression, merged.file_extension, merged.buffering) == (
         "p/",
         "GZIP",
