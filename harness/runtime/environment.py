@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import select
 import signal
@@ -23,7 +22,8 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from harness.backends.base import spawn_child, stop_child
-from harness.runtime.api_server import Answer, EnvironmentChannel, Invocation
+from harness.runtime.api_server import EnvironmentChannel, Invocation
+from harness.runtime.errors import exit_error
 
 BOOTSTRAP_DIR = Path(__file__).parent / "bootstraps"
 NODE_BOOTSTRAP = BOOTSTRAP_DIR / "node_runtime.mjs"
@@ -137,9 +137,7 @@ class ExecutionEnvironment:
         self.exit_code = code
         inv = self.channel.current
         if inv is not None:
-            message = f"RequestId: {inv.request_id} Error: Runtime exited with error: {exit_reason(code)}"
-            body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
-            inv.answer(Answer("exit", body, "Runtime.ExitError"))
+            inv.answer(exit_error(inv.request_id, code))
         self.channel.mark_gone()
 
     @property
@@ -172,12 +170,3 @@ class ExecutionEnvironment:
         self._pump.join(timeout=5)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
-
-
-def exit_reason(code: int) -> str:
-    """Go-style wording AWS uses: ``exit status 1`` or ``signal: killed``."""
-    if code < 0:
-        names = {signal.SIGKILL: "killed", signal.SIGTERM: "terminated", signal.SIGSEGV: "segmentation fault"}
-        sig = signal.Signals(-code)
-        return f"signal: {names.get(sig, sig.name.lower())}"
-    return f"exit status {code}"

@@ -23,122 +23,48 @@ Example::
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import random
-import re
 import shutil
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 from harness.backends.base import Backend, BackendError
 from harness.clock import Clock, random_uuid
-from harness.runtime.api_server import (
-    Answer,
-    EnvironmentChannel,
-    Invocation,
-    RuntimeApiServer,
-    RuntimeApiStatuses,
+from harness.runtime.api_server import Answer, EnvironmentChannel, Invocation, RuntimeApiServer
+from harness.runtime.config import (
+    MAX_PAYLOAD_BYTES,
+    SUPPORTED_RUNTIMES,
+    FunctionConfig,
+    InvocationResult,
+    RequestTooLargeError,
+    RuntimeOptions,
 )
 from harness.runtime.env_vars import (
     InvalidParameterValueException,
     check_extra_variables,
-    check_function_variables,
     environment_for,
     log_stream_name,
     trace_id,
 )
-from harness.runtime.environment import BOOTSTRAP_DIR, ExecutionEnvironment, exit_reason, runtime_command
+from harness.runtime.environment import BOOTSTRAP_DIR, ExecutionEnvironment, runtime_command
+from harness.runtime.errors import exit_error, injected_error, timeout_error
 from harness.runtime.faults import FaultAction, FaultRule, InvocationFaults
 from harness.runtime.logs import FunctionLog, InvocationRecord, end_line, report_line, start_line
 
-SUPPORTED_RUNTIMES: frozenset[str] = frozenset(
-    {"python3.11", "python3.12", "python3.13", "nodejs20.x", "nodejs22.x", "provided.al2023", "provided.al2"}
-)
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-@dataclass(frozen=True)
-class FunctionConfig:
-    """A function as Lambda's CreateFunction would hold it (validated on construction)."""
-
-    name: str
-    runtime: str
-    handler: str
-    code_dir: Path
-    timeout_seconds: int = 3
-    memory_mb: int = 128
-    environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    region: str = "us-east-1"
-    account_id: str = "123456789012"
-
-    def __post_init__(self) -> None:
-        if not _NAME.match(self.name):
-            raise InvalidParameterValueException(f"Invalid function name: {self.name!r}")
-        if self.runtime not in SUPPORTED_RUNTIMES:
-            supported = ", ".join(sorted(SUPPORTED_RUNTIMES))
-            raise InvalidParameterValueException(
-                f"Unsupported runtime {self.runtime!r}; supported: {supported}"
-            )
-        if not self.runtime.startswith("provided") and "." not in self.handler:
-            raise InvalidParameterValueException(
-                f"Handler must look like 'file.function', got {self.handler!r}"
-            )
-        if not 1 <= self.timeout_seconds <= 900:
-            raise InvalidParameterValueException(
-                f"Timeout must be between 1 and 900 seconds, got {self.timeout_seconds}"
-            )
-        if not 128 <= self.memory_mb <= 10240:
-            raise InvalidParameterValueException(
-                f"MemorySize must be between 128 and 10240 MB, got {self.memory_mb}"
-            )
-        check_function_variables(self.environment)
-        object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
-        object.__setattr__(self, "code_dir", Path(self.code_dir).resolve())
-
-    @property
-    def function_arn(self) -> str:
-        """The unqualified function ARN."""
-        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.name}"
-
-
-@dataclass(frozen=True)
-class InvocationResult:
-    """The outcome of one synchronous invocation."""
-
-    request_id: str
-    ok: bool
-    payload: bytes
-    error_type: str | None
-    duration_ms: float
-    init_duration_ms: float | None
-    cold_start: bool
-
-
-@dataclass(frozen=True)
-class RuntimeOptions:
-    """The §7 knobs that shape the runtime (defaults as in the spec's Appendix A)."""
-
-    init_timeout_seconds: float = 10.0
-    max_request_bytes: int = MAX_PAYLOAD_BYTES
-    max_response_bytes: int = MAX_PAYLOAD_BYTES
-    reuse_environments: bool = True
-    reset_on_handler_error: bool = False
-    statuses: RuntimeApiStatuses = field(default_factory=RuntimeApiStatuses)
-    stop_grace_seconds: float = 2.0
-
-
-class RequestTooLargeError(ValueError):
-    """Lambda's RequestEntityTooLargeException: the event is over the synchronous 6 MB limit."""
-
-    code = "RequestEntityTooLargeException"
-    status = 413
-
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "SUPPORTED_RUNTIMES",
+    "FunctionConfig",
+    "FunctionRuntime",
+    "InvalidParameterValueException",
+    "InvocationResult",
+    "RequestTooLargeError",
+    "RuntimeOptions",
+]
 
 _OUTCOMES = {
     "response": "success",
@@ -164,14 +90,14 @@ class FunctionRuntime(Backend):
         log_dir: Path,
         extra_env: Mapping[str, str] = MappingProxyType({}),
         max_environments: int = 10,
-        options: RuntimeOptions = RuntimeOptions(),
+        options: RuntimeOptions | None = None,
     ) -> None:
         super().__init__()
         if max_environments < 1:
             raise ValueError(f"max_environments must be >= 1, got {max_environments}")
         check_extra_variables(extra_env)
         self.config = config
-        self.options = options
+        self.options = options = options or RuntimeOptions()
         self.faults = InvocationFaults()
         self.max_environments = max_environments
         self._clock = clock
@@ -365,9 +291,7 @@ class FunctionRuntime(Backend):
                 self._wait_settled(env, timeout)
             init_ms = (clock.monotonic() - init_start) * 1000.0
             if not env.channel.ready.is_set():
-                return self._init_failed(
-                    index=index, request_id=request_id, env=env, init_ms=init_ms, deadline=deadline
-                )
+                return self._init_failed(index=index, request_id=request_id, env=env, init_ms=init_ms)
         start = clock.monotonic()
         if deadline is None:
             deadline = start + timeout
@@ -384,30 +308,21 @@ class FunctionRuntime(Backend):
         env.mark(start_line(request_id))
         action = rule.action if rule is not None else None
         if rule is not None and action is FaultAction.RAISE:
-            payload = {"errorMessage": rule.message, "errorType": rule.error_type, "requestId": request_id,
-                       "stackTrace": []}  # fmt: skip
             env.mark(f"[ERROR] {rule.error_type}: {rule.message}")
-            inv.answer(Answer("error", json.dumps(payload).encode(), "Unhandled"))
+            inv.answer(injected_error(request_id, rule.error_type, rule.message))
         elif action is not FaultAction.TIMEOUT:
             env.assign(inv)
-            if (
-                env.proc.poll() is not None
-            ):  # died while idle, before its exit watcher could see this invocation
-                reason = exit_reason(env.proc.returncode)
-                message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
-                body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
-                inv.answer(Answer("exit", body, "Runtime.ExitError"))
+            code = env.proc.poll()
+            if code is not None:  # died while idle, before its exit watcher could see this invocation
+                inv.answer(exit_error(request_id, code))
             if action is FaultAction.CRASH and clock.wait(inv.delivered, deadline - clock.monotonic()):
                 env.kill()
         clock.wait(inv.done, deadline - clock.monotonic())
         memory = env.max_memory_mb()
-        if not inv.done.is_set():
-            message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
-            body = json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}).encode()
-            if inv.answer(Answer("timeout", body, "Sandbox.Timedout")):
-                env.kill()
-                env.mark(f"{clock.now():%Y-%m-%dT%H:%M:%S.%f}"[:-3] + f"Z {request_id} Task timed out after "
-                         f"{timeout:.2f} seconds")  # fmt: skip
+        if not inv.done.is_set() and inv.answer(timeout_error(request_id, timeout)):
+            env.kill()
+            stamp = f"{clock.now():%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z"
+            env.mark(f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds")
         duration_ms = (clock.monotonic() - start) * 1000.0
         answer = inv.result
         assert answer is not None
@@ -447,20 +362,14 @@ class FunctionRuntime(Backend):
         request_id: str,
         env: ExecutionEnvironment,
         init_ms: float,
-        deadline: float | None,
     ) -> InvocationResult:
         """The environment failed (or, retried under the timeout, overran) init: the attempt fails."""
         answer = env.channel.init_error
-        if answer is None and deadline is not None and env.alive:
-            timeout = self.config.timeout_seconds
-            message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
-            answer = Answer("timeout", json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message})
-                            .encode(), "Sandbox.Timedout")  # fmt: skip
+        if answer is None and env.alive:
+            env.kill()  # still initialising when its time ran out
+            answer = timeout_error(request_id, float(self.config.timeout_seconds))
         elif answer is None:
-            reason = exit_reason(env.proc.wait())
-            message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
-            body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
-            answer = Answer("exit", body, "Runtime.ExitError")
+            answer = exit_error(request_id, env.proc.wait())
         outcome = _OUTCOMES[answer.kind]
         env.mark(start_line(request_id))
         env.mark(end_line(request_id))

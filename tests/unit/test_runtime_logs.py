@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.runtime.environment import exit_reason
+from harness.runtime.errors import exit_reason
 from harness.runtime.logs import end_line, report_line, start_line
 
 RID = "8476a536-e9f4-11e8-9739-2dfe598c3fcd"
