@@ -134,6 +134,8 @@ def error_from_client_error(error: ClientError) -> ObjectStoreError:
     message = str(details.get("Message") or error)
     if code == "NoSuchBucket":
         return ObjectStoreError("S3.NoSuchBucket", NO_SUCH_BUCKET_MESSAGE)
+    if code == "InternalError":  # S3's own 500 is listed unprefixed among Firehose's codes (spec §9.1)
+        return ObjectStoreError("InternalError", message)
     return ObjectStoreError(f"S3.{code}", message)
 
 
