@@ -406,7 +406,8 @@ class FirehoseService:
             with self._rng_lock:
                 failures = faults.record_failures(records, self._rng)
         if self.options.enforce_throughput_quota or faults.quota is not None:
-            fit = stream.window.admit(self.clock.monotonic(), self._quota(stream), sizes)
+            with stream.lock:
+                fit = stream.window.admit(self.clock.monotonic(), self._quota(stream), sizes)
             if fit is None:
                 stream.metrics.add("ThrottledRecords", len(records))
                 raise error_for_code("ServiceUnavailableException", SLOW_DOWN)

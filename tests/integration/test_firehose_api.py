@@ -579,3 +579,76 @@ def test_raw_base64_and_serialization_errors(firehose: FirehoseBackend) -> None:
         "failed to satisfy constraint: "
         "Member must not be null",
     }
+
+
+def test_stream_quota_and_control_plane_rate_limit(s3_url: str) -> None:
+    options = ServiceOptions(max_streams_per_region=2, control_plane_rate_limit=3)
+    with FirehoseBackend(s3_url, clock=FakeClock(START), options=options) as backend:
+        client = backend.client()
+        create(client, "a")
+        create(client, "b")
+        with pytest.raises(ClientError) as exc:
+            create(client, "c")
+        assert error_of(exc)[0] == "LimitExceededException"
+        backend.service.advance_clock(1)
+        for _ in range(3):
+            client.list_delivery_streams()
+        with pytest.raises(ClientError) as exc:
+            client.list_delivery_streams()
+        assert error_of(exc)[0] == "LimitExceededException"
+        backend.service.advance_clock(1)
+        assert client.list_delivery_streams()["DeliveryStreamNames"] == ["a", "b"]
+
+
+def test_s3_outage_window_through_the_admin_api(firehose: FirehoseBackend, s3_url: str) -> None:
+    create(firehose.client(), "outage", Prefix="outage/")
+    admin(firehose, "faults/s3", {"code": "S3.AccessDenied", "message": "Access Denied"})
+    firehose.client().put_record(DeliveryStreamName="outage", Record={"Data": b"kept"})
+    admin(firehose, "flush", {"stream": "outage"})
+    assert objects(s3_url, "outage/") == {}
+    description = firehose.client().describe_delivery_stream(DeliveryStreamName="outage")
+    assert description["DeliveryStreamDescription"]["DeliveryStreamStatus"] == "ACTIVE"
+    admin(firehose, "faults/clear", {})
+    admin(firehose, "flush", {"stream": "outage"})
+    assert list(objects(s3_url, "outage/").values()) == [b"kept"]
+
+
+def test_dynamic_partitioning_is_validated_and_described_but_not_yet_delivered(
+    firehose: FirehoseBackend,
+) -> None:
+    client = firehose.client()
+    dp = {
+        "Prefix": "customer=!{partitionKeyFromQuery:customer_id}/",
+        "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
+        "DynamicPartitioningConfiguration": {"Enabled": True},
+        "ProcessingConfiguration": {
+            "Enabled": True,
+            "Processors": [
+                {
+                    "Type": "MetadataExtraction",
+                    "Parameters": [
+                        {
+                            "ParameterName": "MetadataExtractionQuery",
+                            "ParameterValue": "{customer_id:.customer_id}",
+                        },
+                        {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
+                    ],
+                }
+            ],
+        },
+    }
+    with pytest.raises(ClientError) as exc:  # G6
+        create(client, "dp", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 60}, **dp)
+    assert error_of(exc)[:2] == (
+        "InvalidArgumentException",
+        "BufferingHints.SizeInMBs must be at least 64 when Dynamic Partitioning is enabled.",
+    )
+    create(client, "dp", BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 60}, **dp)
+    extended = client.describe_delivery_stream(DeliveryStreamName="dp")["DeliveryStreamDescription"][
+        "Destinations"
+    ][0]["ExtendedS3DestinationDescription"]
+    assert extended["DynamicPartitioningConfiguration"] == {"Enabled": True}
+    with pytest.raises(ClientError) as exc:
+        client.put_record(DeliveryStreamName="dp", Record={"Data": b'{"customer_id":"c42"}'})
+    assert error_of(exc)[0] == "InvalidArgumentException"
+    assert "not" in error_of(exc)[1]

@@ -49,7 +49,17 @@ def emulator_url(s3_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     log = tmp_path_factory.mktemp("emulator") / "stderr.log"
     with log.open("wb") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "firehose_emulator", "--port", "0", "--s3-endpoint-url", s3_url],
+            [
+                sys.executable,
+                "-m",
+                "firehose_emulator",
+                "--port",
+                "0",
+                "--s3-endpoint-url",
+                s3_url,
+                "--start-time",
+                "2026-07-13T14:05:09Z",
+            ],
             stdout=subprocess.PIPE,
             stderr=stderr,
             env={**os.environ, **CREDENTIALS},
@@ -102,6 +112,9 @@ def flush_and_read(emulator: str, s3_url: str, name: str) -> bytes:
     )
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{name}/").get("Contents", [])]
     assert len(keys) == 1, keys
+    assert keys[0].startswith(f"{name}/2026/07/13/14/{name}-1-2026-07-13-14-0"), (
+        keys
+    )  # the --start-time clock
     body: bytes = s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read()
     return body
 
