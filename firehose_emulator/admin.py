@@ -20,6 +20,8 @@ Routes (JSON bodies; `region` defaults to the service's `default_region`)::
     GET    /_emulator/deliveries?stream=NAME
     GET    /_emulator/health
 
+Known deviations from AWS: none — these routes are the emulator's own (spec Appendix B), not AWS APIs.
+
 Example::
 
     curl -X POST http://127.0.0.1:PORT/_emulator/flush -d '{"stream":"orders"}'

@@ -2,6 +2,11 @@
 
 Delivery knobs live in `delivery.DeliveryOptions` and are carried here as `delivery`.
 
+Known deviations from AWS:
+
+* `verify_signatures=True` is refused (not implemented); `lambda_invoker`, `msk_mode` and the DP knobs
+  belong to the later dynamic-partitioning/Lambda/MSK issue and are not here yet.
+
 Example::
 
     options = ServiceOptions(create_delay_seconds=5, enforce_throughput_quota=True)
@@ -57,6 +62,10 @@ class ServiceOptions:
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
 
     def __post_init__(self) -> None:
+        if self.verify_signatures:
+            raise ValueError(
+                "verify_signatures=True is not supported yet: the emulator reads only the SigV4 scope"
+            )
         if self.validation_position_base not in (0, 1):
             raise ValueError("validation_position_base must be 0 or 1")
         if self.unknown_time_zone not in ("reject", "utc"):

@@ -3,6 +3,10 @@ faults.
 
 Lifecycle (spec §2.8) is derived from the injected clock on every read, so `create_delay_seconds` and
 `delete_delay_seconds` pass with a FakeClock as they do with real time.
+
+Known deviations from AWS:
+
+* `*_FAILED` states exist only when forced through the `set_state` test hook.
 """
 
 from __future__ import annotations
