@@ -62,6 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     resolve_distribution()  # the one-time jar fetch is not part of what we measure
 
+    load_before = os.getloadavg()
     time_moto()  # warm imports (moto's service models) so the first sample is not an import benchmark
     moto: list[float] = []
     stack: list[float] = []
@@ -82,6 +83,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_avg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         },
         "moto_alone": summary(moto),
         "stack_1_broker_s3_firehose": summary(stack),
