@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -209,6 +210,21 @@ def resolve_distribution(env: Mapping[str, str] | None = None, *, fetch: bool = 
             "run `python -m harness.backends.kafka_dist fetch` (needs Maven) or set KAFKA_HOME"
         )
     return KafkaDistribution(KAFKA_VERSION, fetch_jars(env), java, "cache")
+
+
+def cds_archive_path(dist: KafkaDistribution, env: Mapping[str, str], jvm_flags: Sequence[str]) -> Path:
+    """Where the JVM class-data-sharing archive for this java, jar set and flag set lives (may not exist yet).
+
+    The archive (a snapshot of the broker's loaded classes) is only valid for the exact JVM and classpath that
+    wrote it, so the name is a digest of both; a stale archive is never reused under a new name.
+    """
+    digest = hashlib.sha256()
+    digest.update(os.path.realpath(dist.java).encode())
+    for jar in sorted(dist.lib_dir.glob("*.jar")):
+        stat = jar.stat()
+        digest.update(f"{jar.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest.update("\0".join(jvm_flags).encode())
+    return cache_root(env) / "cds" / f"kafka-{dist.version}-{digest.hexdigest()[:16]}.jsa"
 
 
 def kafka_dist_status(env: Mapping[str, str] | None = None) -> str:
