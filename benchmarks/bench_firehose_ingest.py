@@ -1,12 +1,12 @@
 """Firehose ingest throughput: our emulator vs moto's Firehose, same workload, same run.
 
 Workload: PutRecordBatch calls of 500 x 1 KiB records over HTTP/1.1 keep-alive (raw `http.client` with a
-pre-built JSON body, so the figure is the server's, not boto3's), GZIP stream with the project prefix, S3 on
-a moto
-server. Both servers run as subprocesses (no GIL sharing with the client). Reported: records/s, MiB/s, p50/p99
-call latency (sequential, one connection) and aggregate throughput with `--threads` connections; our two HTTP
-engines (stdlib, werkzeug); the ratio to moto; peak RSS of our emulator while it buffers ~150 MiB in a 128 MiB
-buffer. `--profile` runs the request path in-process under cProfile and prints the top functions.
+pre-built JSON body, so the figure is the server's, not boto3's), GZIP stream with the project prefix, S3 on a
+moto server. Both servers run as subprocesses (no GIL sharing with the client). Reported, as medians of
+`--repeats` interleaved rounds: records/s, MiB/s, p50/p99 call latency (sequential, one connection) and
+aggregate throughput with `--threads` connections, for our two HTTP engines (stdlib, werkzeug) and moto; the
+ratios to moto; peak RSS of our emulator while it buffers ~150 MiB in a 128 MiB buffer. `--profile` runs the
+request path in-process under cProfile and prints the top functions.
 
 Run: python benchmarks/bench_firehose_ingest.py [--calls 200] [--moto-calls 60] [--threads 4]
 Writes benchmarks/results/firehose_ingest.json.
@@ -235,6 +235,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--moto-calls", type=int, default=60)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds; medians are reported")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     if args.profile:
@@ -262,27 +263,47 @@ def main() -> None:
         boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1", **_creds()).create_bucket(
             Bucket="bench"
         )
+        targets: dict[str, tuple[str, int]] = {}
+        procs = []
         for engine in ("stdlib", "werkzeug"):
             proc, url = start_emulator(s3_url, engine, logs / f"emulator-{engine}.log")
-            try:
-                create_stream(url, "bench", "bench", 5)
-                results[f"emulator_{engine}"] = run_workload(url, "bench", args.calls, args.threads)
-                results[f"emulator_{engine}"]["peak_rss_mib"] = peak_rss_mib(proc.pid)
-            finally:
-                stop_child(proc)
-            print(engine, json.dumps(results[f"emulator_{engine}"]), flush=True)
+            procs.append(proc)
+            create_stream(url, "bench", "bench", 5)
+            targets[f"emulator_{engine}"] = (url, args.calls)
         create_stream(s3_url, "bench", "bench", 5)
-        results["moto_firehose"] = run_workload(s3_url, "bench", args.moto_calls, args.threads)
-        print("moto", json.dumps(results["moto_firehose"]), flush=True)
+        targets["moto_firehose"] = (s3_url, args.moto_calls)
+        samples: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+        try:
+            # Interleave the targets each round: the machine is shared, so load drifts during a run.
+            for round_index in range(args.repeats):
+                for name, (url, calls) in targets.items():
+                    samples[name].append(run_workload(url, "bench", calls, args.threads))
+                    print(round_index, name, json.dumps(samples[name][-1]), flush=True)
+            for proc, engine in zip(procs, ("stdlib", "werkzeug"), strict=True):
+                results.setdefault("peak_rss_mib_after_runs", {})[engine] = peak_rss_mib(proc.pid)
+        finally:
+            for proc in procs:
+                stop_child(proc)
+        for name, runs in samples.items():
+            results[name] = {
+                key: statistics.median(run[key] for run in runs)
+                for key in runs[0]
+                if key != "concurrent_threads"
+            }
+            results[name]["repeats"] = len(runs)
+            results[name]["concurrent_threads"] = args.threads
         results["memory_128mib_buffer"] = measure_memory(s3_url, logs / "emulator-memory.log")
     finally:
         stop_child(moto)
-    ours = results["emulator_stdlib"]
     moto_figures = results["moto_firehose"]
     results["ratio_vs_moto"] = {
-        "sequential_records_per_s": ours["records_per_s"] / moto_figures["records_per_s"],
-        "concurrent_records_per_s": ours["concurrent_records_per_s"]
-        / moto_figures["concurrent_records_per_s"],
+        engine: {
+            "sequential_records_per_s": results[f"emulator_{engine}"]["records_per_s"]
+            / moto_figures["records_per_s"],
+            "concurrent_records_per_s": results[f"emulator_{engine}"]["concurrent_records_per_s"]
+            / moto_figures["concurrent_records_per_s"],
+        }
+        for engine in ("stdlib", "werkzeug")
     }
     results["cpu_count"] = os.cpu_count()
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
