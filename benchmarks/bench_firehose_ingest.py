@@ -26,6 +26,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -241,8 +242,13 @@ def main() -> None:
     if args.profile:
         profile_in_process()
         return
-    logs = ROOT / "benchmarks" / "results"
-    logs.mkdir(parents=True, exist_ok=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-firehose-") as tmp:
+        run(args, Path(tmp))
+
+
+def run(args: argparse.Namespace, logs: Path) -> None:
+    """Start moto and both emulator engines (logs under `logs`), measure, write the JSON."""
     moto_port = free_port()
     moto = start_process(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)], logs / "moto.log"
