@@ -5,6 +5,7 @@ Examples::
     msk-harness up            # start Kafka + S3 (+ Firehose), print `export` lines, run until Ctrl-C
     msk-harness up --check    # start, prove each part works, report, stop; exit 0/1
     msk-harness doctor        # what this machine has, and how to fix what is missing
+    msk-harness validate scenarios/smoke.yaml   # check a scenario file; exit 2 with file:line errors
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _brokers(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands `up` and `doctor`; `run`, `replay`, `sweep` join later)."""
+    """The argument parser (subcommands `up`, `validate` and `doctor`; `run`, `replay`, `sweep` join later)."""
     parser = argparse.ArgumentParser(
         prog="msk-harness",
         description="Local emulation and test harness for MSK -> Lambda (Kafka ESM) -> Firehose -> S3.",
@@ -68,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-firehose", action="store_true", help="do not start the Firehose emulator")
     up.add_argument("--check", action="store_true", help="prove each part works, report, stop, exit 0/1")
     up.set_defaults(handler=_cmd_up)
+
+    validate = commands.add_parser("validate", help="check scenario files; exit 2 with file:line errors")
+    validate.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML files")
+    validate.set_defaults(handler=_cmd_validate)
 
     doctor = commands.add_parser("doctor", help="check Java, Maven, Node.js, Docker and the Kafka jars")
     doctor.set_defaults(handler=_cmd_doctor)
@@ -153,6 +158,13 @@ def _report_check(stack: Stack) -> int:
     console.print(f"stack ready in {total:.2f} s; " if total is not None else "", end="")
     console.print("all parts work" if ok else "[red]some parts failed[/]")
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _cmd_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from harness.scenario import check_scenario  # noqa: PLC0415 - loads the schema; only this command
+
+    codes = [check_scenario(path) for path in args.scenarios]
+    return max(codes)
 
 
 def _cmd_doctor(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
