@@ -42,7 +42,7 @@ def _brokers(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands `up`, `validate` and `doctor`; `run`, `replay`, `sweep` join later)."""
+    """The argument parser (`up`, `validate`, `doctor`; `run`, `replay`, `sweep` join later)."""
     parser = argparse.ArgumentParser(
         prog="msk-harness",
         description="Local emulation and test harness for MSK -> Lambda (Kafka ESM) -> Firehose -> S3.",

@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -44,7 +45,7 @@ from harness.backends.base import (
     tail,
     wait_until,
 )
-from harness.backends.kafka_admin import TopicAdmin, TopicAdminError
+from harness.backends.kafka_admin import TopicAdmin
 from harness.backends.kafka_dist import KafkaDistribution, cds_archive_path, resolve_distribution
 from harness.backends.kafka_reaper import Reaper
 
@@ -152,6 +153,7 @@ class EmbeddedKafka(Backend):
         self._dist: KafkaDistribution | None = None
         self._nodes: dict[int, _Node] = {}
         self._reaper: Reaper | None = None
+        self._spawner: ThreadPoolExecutor | None = None
 
     # ----------------------------------------------------------------- public attributes
     @property
@@ -183,6 +185,7 @@ class EmbeddedKafka(Backend):
     # ----------------------------------------------------------------- lifecycle
     def _start(self) -> None:
         self._dist = resolve_distribution(self._env)
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kafka-spawner-{id(self):x}")
         if self._class_data_sharing:
             self._cds_archive = cds_archive_path(self._dist, self._env, self._jvm_flags)
         if self._user_workdir is not None:
@@ -205,12 +208,13 @@ class EmbeddedKafka(Backend):
             try:
                 self._wait_ready(self._startup_timeout)
                 return
-            except BackendStartError as exc:
+            except BackendStartError:
                 bind_failed = any(_BIND_FAILURE.search(tail(n.log_path, 200)) for n in self._nodes.values())
                 if not bind_failed or attempt == 2:
                     raise
                 self._kill_all()  # a port was taken between choosing and binding: choose again
-                del exc
+                for node in self._nodes.values():  # so the next attempt's log shows only its own errors
+                    node.log_path.unlink(missing_ok=True)
 
     def _stop(self) -> None:
         self._stop_all(graceful=self._user_workdir is not None)
@@ -220,6 +224,9 @@ class EmbeddedKafka(Backend):
         if self._reaper is not None:
             self._reaper.release()
             self._reaper = None
+        if self._spawner is not None:
+            self._spawner.shutdown(wait=True)
+            self._spawner = None
 
     # ----------------------------------------------------------------- faults
     def stop_broker(self, broker_id: int, timeout: float = 60.0) -> None:
@@ -268,20 +275,17 @@ class EmbeddedKafka(Backend):
     def wait_healthy(self, timeout: float = 120.0) -> None:
         """Wait until every broker is registered and no partition is under-replicated."""
         node = self._nodes[self.broker_ids[0]]
-        with self.admin() as admin:
+        probe = _MetadataProbe(self.bootstrap_servers)
 
-            def healthy() -> bool:
-                try:
-                    return (
-                        admin.live_broker_ids() == self.broker_ids
-                        and admin.under_replicated_partitions() == 0
-                    )
-                except (TopicAdminError, OSError, RuntimeError):
-                    return False
+        def healthy() -> bool:
+            return probe.live_brokers() == self.broker_ids and probe.under_replicated() == 0
 
+        try:
             wait_until(
                 healthy, timeout=timeout, what="Kafka cluster health", log_path=node.log_path, interval=0.25
             )
+        finally:
+            probe.close()
 
     # ----------------------------------------------------------------- internals
     def _require_started(self) -> None:
@@ -390,7 +394,12 @@ class EmbeddedKafka(Backend):
             archive.parent.mkdir(parents=True, exist_ok=True)
             node.cds_dump = archive.with_name(f"{archive.name}.tmp-{os.getpid()}-{id(self)}")
         argv = self._java_argv(node, "kafka.Kafka", str(node.home / "server.properties"))
-        node.proc = spawn_child(argv, log=node.log, env=self._env, cwd=node.home)
+        # PR_SET_PDEATHSIG fires when the forking *thread* ends, so every JVM is forked by one thread that
+        # lives as long as this backend, whichever (possibly short-lived) thread asked for the start.
+        assert self._spawner is not None
+        node.proc = self._spawner.submit(
+            spawn_child, argv, log=node.log, env=self._env, cwd=node.home
+        ).result()
         if self._reaper is not None:
             self._reaper.watch(node.proc.pid)
         node.paused = False
@@ -498,13 +507,25 @@ class _MetadataProbe:
         self._admin: TopicAdmin | None = None
 
     def live_brokers(self) -> list[int]:
+        """Unfenced broker ids, or [] while the cluster does not answer."""
         try:
-            if self._admin is None:
-                self._admin = TopicAdmin(self._servers, request_timeout_ms=3000)
-            return self._admin.live_broker_ids()
+            return self._connected().live_broker_ids()
         except Exception:
             self.close()
             return []
+
+    def under_replicated(self) -> int:
+        """Under-replicated partitions, or -1 while the cluster does not answer."""
+        try:
+            return self._connected().under_replicated_partitions()
+        except Exception:
+            self.close()
+            return -1
+
+    def _connected(self) -> TopicAdmin:
+        if self._admin is None:
+            self._admin = TopicAdmin(self._servers, request_timeout_ms=3000)
+        return self._admin
 
     def close(self) -> None:
         if self._admin is not None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaTimeoutError
 
+from harness.backends import kafka as kafka_module
+from harness.backends.base import free_port
 from harness.backends.kafka import EmbeddedKafka
 from harness.backends.kafka_admin import TopicAdminError, TopicExistsError, UnknownTopicError
 
@@ -177,3 +180,29 @@ def test_producing_to_a_missing_topic_is_not_auto_created(
 def test_log_path_holds_the_broker_log(kafka: EmbeddedKafka) -> None:
     text = kafka.log_path(1).read_text(errors="replace")
     assert "Kafka Server started" in text
+
+
+def test_a_port_taken_at_bind_time_is_retried_on_new_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hold a listening socket on the port the first broker listener will be given.
+    squatter = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    taken = squatter.getsockname()[1]
+    handed_out: list[int] = []
+
+    def first_port_taken(host: str = "127.0.0.1") -> int:
+        port = taken if not handed_out else free_port(host)
+        handed_out.append(port)
+        return port
+
+    monkeypatch.setattr(kafka_module, "free_port", first_port_taken)
+    try:
+        with EmbeddedKafka() as cluster:
+            port = int(cluster.bootstrap_servers.rsplit(":", 1)[1])
+            assert port != taken
+            with cluster.admin() as admin:
+                assert admin.live_broker_ids() == [1]
+    finally:
+        squatter.close()
+    assert handed_out[0] == taken
+    assert len(handed_out) >= 4  # two ports for the failed attempt, two more for the retry
