@@ -33,7 +33,7 @@ if mode == "bogus-config":
     sys.exit("start unexpectedly succeeded")
 if mode == "too-slow":
     try:
-        EmbeddedKafka(startup_timeout=1.0).start()
+        EmbeddedKafka(startup_timeout=0.01).start()
     except BackendStartError as exc:
         print(json.dumps({"error": str(exc)}), flush=True)
         sys.exit(0)
