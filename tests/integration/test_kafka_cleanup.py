@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.backends.base import BackendError
+from harness.backends.kafka import EmbeddedKafka
+
 REPO = Path(__file__).resolve().parents[2]
 
 _CHILD = r"""
@@ -126,3 +129,25 @@ def test_a_start_timeout_kills_the_jvm_and_removes_the_temp_dir(tmp_path: Path) 
     assert proc.wait(60) == 0
     assert "not ready after" in info["error"]
     _assert_nothing_left(tmp_path)
+
+
+def test_stop_after_pause_or_kill_leaves_nothing() -> None:
+    cluster = EmbeddedKafka().start()
+    workdir = cluster.workdir
+    try:
+        cluster.pause_broker(1)  # a SIGSTOPped JVM ignores SIGTERM until continued: stop() must SIGCONT it
+    finally:
+        cluster.stop()
+    assert not workdir.exists()
+    assert _wait_for(lambda: not _processes_mentioning(str(workdir))), _processes_mentioning(str(workdir))
+
+    cluster = EmbeddedKafka().start()
+    workdir = cluster.workdir
+    try:
+        cluster.kill_broker(1)
+        with pytest.raises(BackendError, match="broker 1 is not running"):
+            cluster.pause_broker(1)
+    finally:
+        cluster.stop()
+    assert not workdir.exists()
+    cluster.stop()  # idempotent
