@@ -27,7 +27,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -45,8 +44,9 @@ from harness.backends.base import (
     tail,
     wait_until,
 )
-from harness.backends.kafka_admin import TopicAdmin
+from harness.backends.kafka_admin import MetadataProbe, TopicAdmin
 from harness.backends.kafka_dist import KafkaDistribution, cds_archive_path, resolve_distribution
+from harness.backends.kafka_external import ExternalKafka, parse_bootstrap_servers
 from harness.backends.kafka_reaper import Reaper
 
 # Tuned on 2 cores (benchmarks/bench_startup_kafka.py): SerialGC starts fastest, CDS shares the JDK classes.
@@ -55,6 +55,14 @@ _RESERVED_KEYS = frozenset(
     {"process.roles", "node.id", "controller.quorum.voters", "listeners", "advertised.listeners", "log.dirs"}
 )
 _BIND_FAILURE = re.compile(r"BindException|Address already in use")
+__all__ = [
+    "DEFAULT_JVM_FLAGS",
+    "EmbeddedKafka",
+    "ExternalKafka",
+    "KafkaCluster",
+    "kafka_uuid",
+    "parse_bootstrap_servers",
+]
 _HINT = "read the broker log below; check the jars with `python -m harness.backends.kafka_dist info`"
 
 
@@ -98,18 +106,6 @@ def kafka_uuid(rng: random.Random) -> str:
         # Kafka reserves the all-zero and ...01 ids and avoids a leading '-' (it reads like a CLI flag).
         if int.from_bytes(raw, "big") > 1 and not text.startswith("-"):
             return text
-
-
-def parse_bootstrap_servers(value: str) -> str:
-    """Validate a ``host:port[,host:port...]`` list and return it normalised (no spaces)."""
-    items = [item.strip() for item in value.split(",") if item.strip()]
-    if not items:
-        raise ValueError("bootstrap servers are empty; expected host:port[,host:port...]")
-    for item in items:
-        host, sep, port = item.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"bad bootstrap server {item!r}; expected host:port")
-    return ",".join(items)
 
 
 class EmbeddedKafka(Backend):
@@ -275,7 +271,7 @@ class EmbeddedKafka(Backend):
     def wait_healthy(self, timeout: float = 120.0) -> None:
         """Wait until every broker is registered and no partition is under-replicated."""
         node = self._nodes[self.broker_ids[0]]
-        probe = _MetadataProbe(self.bootstrap_servers)
+        probe = MetadataProbe(self.bootstrap_servers)
 
         def healthy() -> bool:
             return probe.live_brokers() == self.broker_ids and probe.under_replicated() == 0
@@ -420,7 +416,7 @@ class EmbeddedKafka(Backend):
             )
         # Ask the new broker itself: it only serves once it has caught up and been unfenced.
         servers = f"127.0.0.1:{only.broker_port}" if only else self.bootstrap_servers
-        probe = _MetadataProbe(servers)
+        probe = MetadataProbe(servers)
         first = waiting[0]
         try:
             wait_until(
@@ -499,41 +495,6 @@ def _distinct_free_port(taken: set[int]) -> int:
             return port
 
 
-class _MetadataProbe:
-    """One admin connection reused across readiness polls (reconnecting only when it failed)."""
-
-    def __init__(self, servers: str) -> None:
-        self._servers = servers
-        self._admin: TopicAdmin | None = None
-
-    def live_brokers(self) -> list[int]:
-        """Unfenced broker ids, or [] while the cluster does not answer."""
-        try:
-            return self._connected().live_broker_ids()
-        except Exception:
-            self.close()
-            return []
-
-    def under_replicated(self) -> int:
-        """Under-replicated partitions, or -1 while the cluster does not answer."""
-        try:
-            return self._connected().under_replicated_partitions()
-        except Exception:
-            self.close()
-            return -1
-
-    def _connected(self) -> TopicAdmin:
-        if self._admin is None:
-            self._admin = TopicAdmin(self._servers, request_timeout_ms=3000)
-        return self._admin
-
-    def close(self) -> None:
-        if self._admin is not None:
-            with contextlib.suppress(Exception):
-                self._admin.close()
-            self._admin = None
-
-
 _LOG4J2 = """\
 status = warn
 appender.out.type = Console
@@ -547,91 +508,3 @@ logger.request.level = WARN
 logger.state.name = state.change.logger
 logger.state.level = WARN
 """
-
-
-class ExternalKafka(Backend):
-    """A Kafka cluster someone else runs (e.g. a real MSK cluster); `start()` only checks it answers."""
-
-    name = "external-kafka"
-
-    def __init__(
-        self,
-        bootstrap_servers: str | None = None,
-        *,
-        connect_timeout: float = 10.0,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__()
-        source = bootstrap_servers or (os.environ if env is None else env).get("KAFKA_BOOTSTRAP_SERVERS", "")
-        if not source:
-            raise ValueError(
-                "ExternalKafka needs bootstrap servers: pass them or set KAFKA_BOOTSTRAP_SERVERS"
-            )
-        self._servers = parse_bootstrap_servers(source)
-        self._connect_timeout = connect_timeout
-
-    @property
-    def bootstrap_servers(self) -> str:
-        """The configured bootstrap servers."""
-        return self._servers
-
-    def admin(self) -> TopicAdmin:
-        """A new TopicAdmin for this cluster."""
-        return TopicAdmin(self._servers)
-
-    def _start(self) -> None:
-        result: list[list[int]] = []
-        errors: list[BaseException] = []
-
-        def probe() -> None:
-            try:
-                with TopicAdmin(self._servers, request_timeout_ms=int(self._connect_timeout * 1000)) as admin:
-                    result.append(admin.live_broker_ids())
-            except BaseException as exc:
-                errors.append(exc)
-
-        # A daemon thread bounds the wait whatever the client library does with an unreachable address.
-        worker = threading.Thread(target=probe, name="external-kafka-probe", daemon=True)
-        worker.start()
-        worker.join(self._connect_timeout)
-        if result and result[0]:
-            return
-        reason = f"{errors[0]}" if errors else f"no metadata answer within {self._connect_timeout:.0f} s"
-        raise BackendError(
-            f"Kafka at {self._servers} is not reachable: {reason}. "
-            "Check KAFKA_BOOTSTRAP_SERVERS, the network path and that the listener is plaintext."
-        )
-
-    def _stop(self) -> None:
-        """Nothing to stop: the cluster is not ours."""
-
-    def _no_faults(self, what: str) -> BackendError:
-        return BackendError(f"{what} needs EmbeddedKafka: the harness does not control an external cluster")
-
-    def stop_broker(self, broker_id: int, timeout: float = 60.0) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("stop_broker")
-
-    def kill_broker(self, broker_id: int) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("kill_broker")
-
-    def pause_broker(self, broker_id: int) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("pause_broker")
-
-    def resume_broker(self, broker_id: int) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("resume_broker")
-
-    def start_broker(self, broker_id: int, timeout: float | None = None) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("start_broker")
-
-    def restart_broker(self, broker_id: int, timeout: float | None = None) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("restart_broker")
-
-    def rolling_restart(self, timeout: float = 120.0) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("rolling_restart")

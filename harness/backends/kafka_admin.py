@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -76,13 +77,20 @@ def _topic(raw: Mapping[str, Any]) -> TopicDescription:
 class TopicAdmin:
     """Create, describe, list and delete topics; also answers cluster-health questions."""
 
-    def __init__(self, bootstrap_servers: str, *, request_timeout_ms: int = 15_000) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        request_timeout_ms: int = 15_000,
+        bootstrap_timeout_ms: int | None = None,
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self._request_timeout_ms = request_timeout_ms
         try:
             self._client = KafkaAdminClient(
                 bootstrap_servers=bootstrap_servers,
                 request_timeout_ms=request_timeout_ms,
+                bootstrap_timeout_ms=bootstrap_timeout_ms or request_timeout_ms,
                 client_id="msk-harness-admin",
             )
         except kafka.errors.KafkaError as exc:
@@ -195,3 +203,39 @@ class TopicAdmin:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class MetadataProbe:
+    """One admin connection reused across readiness polls (reconnecting only when it failed)."""
+
+    def __init__(self, servers: str) -> None:
+        self._servers = servers
+        self._admin: TopicAdmin | None = None
+
+    def live_brokers(self) -> list[int]:
+        """Unfenced broker ids, or [] while the cluster does not answer."""
+        try:
+            return self._connected().live_broker_ids()
+        except Exception:  # any failure means "not ready yet"; the caller's timeout reports it
+            self.close()
+            return []
+
+    def under_replicated(self) -> int:
+        """Under-replicated partitions, or -1 while the cluster does not answer."""
+        try:
+            return self._connected().under_replicated_partitions()
+        except Exception:
+            self.close()
+            return -1
+
+    def _connected(self) -> TopicAdmin:
+        if self._admin is None:
+            self._admin = TopicAdmin(self._servers, request_timeout_ms=3000, bootstrap_timeout_ms=2000)
+        return self._admin
+
+    def close(self) -> None:
+        """Close the connection (the next poll reconnects)."""
+        if self._admin is not None:
+            with contextlib.suppress(Exception):
+                self._admin.close()
+            self._admin = None
