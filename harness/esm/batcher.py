@@ -1,14 +1,15 @@
-"""Pure, clocked batcher (§2): BatchSize, window from the first record, 6 MB accounting, one batch per partition.
+"""Pure, clocked batcher (§2): BatchSize, window from the first record, 6 MB accounting, one batch/partition.
 
-The poller feeds it every record it reads, marking the ones the filter dropped (`delivered=False`): those count
-toward neither BatchSize nor 6 MB but are part of the batch's covered offset range, so they are committed with it.
+The poller feeds it every record it reads, marking the ones the filter dropped (`delivered=False`): those
+count toward neither BatchSize nor 6 MB but belong to the batch's covered offset range, so they are committed
+with it.
 `take(now)` returns the next ready `Batch` (or None); its partitions stay in flight until `release`.
 
 Known deviations from AWS:
-- The window starts at the arrival of the first delivered record of the next batch (AWS: "when the first record
+- The window starts at the arrival of the first record of the next batch (AWS: "when the first record
   arrives"); a partition that was held back by an in-flight batch is therefore due at once when released.
-- A record too big to fit an event alone is returned as its own `Batch` with `oversized` set; what happens next is
-  the mapping's `oversized_record_mode` decision (§2.7).
+- A record too big to fit an event alone is returned as its own `Batch` with `oversized` set; what happens
+  next is the mapping's `oversized_record_mode` decision (§2.7).
 
 Example::
 
@@ -120,6 +121,11 @@ class Batcher:
         self._rng = rng or random.Random(self._knobs.random_seed)
         self._queues: dict[TopicPartition, deque[Entry]] = {}
         self._in_flight: set[TopicPartition] = set()
+
+    def reconfigure(self, *, batch_size: int, window_s: float) -> None:
+        """New BatchSize and window for batches formed from now on (UpdateEventSourceMapping)."""
+        self._batch_size = batch_size
+        self._window_s = window_s
 
     def add(self, record: KafkaRecord, *, delivered: bool, now: float) -> None:
         """Queue a record read from the log; filtered-out records come with `delivered=False`."""

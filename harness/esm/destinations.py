@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
+from kafka import KafkaProducer
+
 from harness.clock import random_uuid
 from harness.esm.event_builder import EventSource, JsonObject, KafkaRecord, build_event, serialize_event
 from harness.esm.knobs import EsmKnobs
@@ -128,7 +131,7 @@ def batch_failure_record(report: FailureReport, kind: str, ctx: RecordContext) -
 def kafka_failure_messages(
     report: FailureReport, ctx: RecordContext
 ) -> list[tuple[bytes | None, JsonObject]]:
-    """One (key, message) per failed record for a `kafka://` destination: `recordInfo` and an object payload."""
+    """One (key, message) per failed record for `kafka://`: singular `recordInfo`, an object `payload`."""
     messages = []
     for r in report.records:
         payload = build_event([r], ctx.source, ctx.knobs)
@@ -158,7 +161,7 @@ def sns_messages(record: JsonObject) -> list[str]:
 
 
 def s3_key(template: str, esm_uuid: str, report: FailureReport, now: datetime, rng: random.Random) -> str:
-    """Object key for an S3 failure record (default ``aws/lambda/<esm-uuid>/<topic>-<partition>/YYYY/MM/DD/...``)."""
+    """Object key of an S3 failure record (default ``aws/lambda/<esm-uuid>/<map-key>/YYYY/MM/DD/...``)."""
     first = report.records[0].map_key if report.records else "unknown"
     return template.format(
         esm_uuid=esm_uuid,
@@ -194,18 +197,14 @@ class FailureDestination:
         if self.kind == "kafka":
             if kafka_bootstrap_servers is None:
                 raise ValueError("a kafka:// destination needs the cluster's bootstrap servers")
-            from kafka import KafkaProducer
-
             self._producer = KafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
         else:
-            import boto3
-
             self._client = boto3.client(
                 self.kind,
                 region_name=region,
                 endpoint_url=endpoint_url,
                 aws_access_key_id="testing",
-                aws_secret_access_key="testing",
+                aws_secret_access_key="testing",  # noqa: S106 - dummy credentials for the emulated account
             )
 
     def send(self, report: FailureReport, ctx: RecordContext) -> None:

@@ -18,8 +18,8 @@ class EsmApiError(Exception):
         return {"__type": self.code, "message": self.message}
 
 
-class InvalidParameterValueException(EsmApiError):
-    """A parameter is out of range or not allowed in this mode (Lambda's 400 InvalidParameterValueException)."""
+class InvalidParameterValueException(EsmApiError):  # noqa: N818 - the AWS error code is the name
+    """A parameter is out of range or not allowed in this mode (Lambda's HTTP 400)."""
 
     code = "InvalidParameterValueException"
     status = 400

@@ -2,9 +2,9 @@
 
 Known deviations from AWS:
 - Choices AWS does not document follow the knobs (`null_key_mode`, `null_value_mode`, header modes, ...).
-- Schema-registry records: the wire prefix (Confluent or Glue) is stripped and `*SchemaMetadata` added with the id
-  read from the prefix; converting Avro/Protobuf to JSON (`EventRecordFormat: JSON`) is not implemented, only
-  JSON-schema payloads and `SOURCE` pass through (base64 of the bytes after the prefix).
+- Schema-registry records: the wire prefix (Confluent or Glue) is stripped and `*SchemaMetadata`
+  added with the id read from the prefix; converting Avro/Protobuf to JSON (`EventRecordFormat: JSON`) is not
+  implemented, only JSON-schema payloads and `SOURCE` pass through (base64 of the bytes after the prefix).
 
 Example::
 
@@ -70,7 +70,7 @@ def map_key(topic: str, partition: int) -> str:
 
 
 def signed_bytes(raw: bytes) -> list[int]:
-    """Java signed bytes (−128..127), as Lambda sends header values (§1.4)."""
+    """Java signed bytes (-128..127), as Lambda sends header values (§1.4)."""
     return [b - 256 if b > 127 else b for b in raw]
 
 
@@ -85,7 +85,7 @@ def b64(raw: bytes) -> str:
 
 
 def strip_schema_prefix(raw: bytes) -> tuple[str, bytes] | None:
-    """Split a Confluent (0x00 + int32 id) or Glue (0x03, compression, 16-byte UUID) prefix: (schema id, rest)."""
+    """Split a Confluent (0x00 + int32 id) or Glue (0x03, compression, 16-byte UUID) prefix: (id, rest)."""
     if len(raw) >= 5 and raw[0] == 0x00:
         return str(int.from_bytes(raw[1:5], "big")), raw[5:]
     if len(raw) >= 18 and raw[0] == 0x03 and raw[1] in (0x00, 0x05):
@@ -263,7 +263,7 @@ class EventSizer:
 
 
 def assemble_event(header: JsonObject, partitions: Sequence[tuple[str, Sequence[bytes]]]) -> bytes:
-    """Serialize an event from pre-serialized record JSON; byte-identical to `serialize_event(build_event(...))`."""
+    """Serialize an event from pre-serialized record JSON (byte-identical to serializing `build_event`)."""
     head = serialize_event({**header, "records": {}})[:-2]  # drop the closing "}}" of the empty records map
     body = b",".join(
         json.dumps(key).encode("utf-8") + b":[" + b",".join(items) + b"]" for key, items in partitions

@@ -1,12 +1,12 @@
-"""FilterCriteria (§5): EventBridge-pattern matching on a Kafka record's `value` (JSON fields or plain string).
+"""FilterCriteria (§5): EventBridge-pattern matching on a Kafka record's `value` (JSON fields or a string).
 
-A record is kept when any filter matches; inside a filter every field must match. Numbers compare by their text
-for equality (``300`` ≠ ``300.0``) and by value for ``numeric``.
+A record is kept when any filter matches; inside a filter every field must match. Numbers compare by their
+text for equality (``300`` ≠ ``300.0``) and by value for ``numeric``.
 
 Known deviations from AWS:
-- Operators implemented: literal (string, number, true/false, null, ""), ``prefix``, ``suffix``, ``anything-but``
-  (list, single value or ``{"prefix": ...}``), ``numeric`` (one or two comparisons), ``exists``,
-  ``equals-ignore-case`` and ``$or``. Others (``wildcard``, ``cidr``) are rejected as invalid patterns.
+- Operators implemented: literal (string, number, true/false, null, ""), ``prefix``, ``suffix``,
+  ``anything-but`` (list, single value or ``{"prefix": ...}``), ``numeric`` (one or two comparisons),
+  ``exists``, ``equals-ignore-case`` and ``$or``. Others (``wildcard``, ``cidr``) are rejected as invalid.
 - Where the value's format and the pattern disagree (§5, `value_format_mismatch_mode`): the value criterion is
   ignored by default, so a filter made only of it matches; `drop` makes the filter fail instead.
 

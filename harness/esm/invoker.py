@@ -1,10 +1,10 @@
 """The `Invoker` seam: how the ESM calls a function (`harness.runtime.FunctionRuntime` satisfies it).
 
-`InProcessInvoker` calls a Python handler in this process. It exists for fast integration tests of the mapping
+`InProcessInvoker` calls a Python handler in this process. It exists for fast tests of the mapping
 itself; production paths use the runtime's execution environments.
 
 Known deviations from AWS (InProcessInvoker only):
-- No timeout enforcement, no process isolation and a minimal context object; use `FunctionRuntime` for fidelity.
+- No timeout enforcement, no process isolation and a minimal context; use `FunctionRuntime` for fidelity.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class InProcessInvoker:
             value = self._handler(json.loads(event), context)
             payload = json.dumps(value).encode("utf-8")
             ok, error_type = True, None
-        except Exception as exc:  # noqa: BLE001 - a handler error is data here, as in Lambda
+        except Exception as exc:
             payload = json.dumps(
                 {
                     "errorMessage": str(exc),

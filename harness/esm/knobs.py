@@ -14,7 +14,7 @@ MAX_PAYLOAD_BYTES = 6_291_456
 
 @dataclass(frozen=True)
 class EsmKnobs:
-    """Appendix A knobs for the Kafka ESM (§0.1–§6, §7.7, §8), defaults as in the spec."""
+    """Appendix A knobs for the Kafka ESM (§0.1 to §6, §7.7, §8), defaults as in the spec."""
 
     # §0.1 validation
     on_demand_error_controls: str = "reject"  # reject|ignore|honor
@@ -97,7 +97,7 @@ class EsmKnobs:
         for name, allowed in _CHOICES.items():
             value = getattr(self, name)
             if value not in allowed:
-                raise ValueError(f"knob {name}={value!r} must be one of {sorted(allowed)}")
+                raise ValueError(f"knob {name}={value!r} must be one of {sorted(map(str, allowed))}")
         defaults = EsmKnobs.__dataclass_fields__
         for name in _ONLY_DEFAULT:
             if getattr(self, name) != defaults[name].default:
@@ -119,9 +119,9 @@ class EsmKnobs:
         if unknown:
             raise ValueError(f"unknown ESM knob(s): {', '.join(unknown)}")
         coerced = dict(values)
-        for name in ("extra_event_fields",):
-            if name in coerced and isinstance(coerced[name], dict):
-                coerced[name] = tuple(sorted((str(k), str(v)) for k, v in coerced[name].items()))
+        extra = coerced.get("extra_event_fields")
+        if isinstance(extra, dict):
+            coerced["extra_event_fields"] = tuple(sorted((str(k), str(v)) for k, v in extra.items()))
         if "filterable_fields" in coerced and isinstance(coerced["filterable_fields"], list):
             coerced["filterable_fields"] = tuple(str(v) for v in coerced["filterable_fields"])
         return cls(**coerced)  # type: ignore[arg-type]

@@ -8,10 +8,10 @@ Observable: `invocations()` (request id, partition spans, attempt, outcome, dura
 committed over time), `committed_offsets()`, `stuck_partitions()`, `failure_reports()`.
 
 Known deviations from AWS:
-- Polling starts at once (`startup_delay_ms` 0); a disabled mapping stops taking new batches but lets an in-flight
-  batch finish and commit (`disable_aborts_inflight` false).
+- Polling starts at once (`startup_delay_ms` 0); a disabled mapping stops taking new batches but lets an
+  in-flight batch finish and commit (`disable_aborts_inflight` false).
 - `stop()` abandons batches still retrying: nothing more is committed, so they are redelivered on restart.
-- Updates apply `Enabled`, `BatchSize` and the window to batches formed afterwards; other fields need a new mapping.
+- Updates apply to batches formed afterwards (`Enabled`, `BatchSize`, window, filters, error controls).
 
 Example::
 
@@ -216,6 +216,8 @@ class EventSourceMapping(Backend):
         config = self._config.updated(params, knobs=self._knobs, function_timeout_s=function_timeout_s)
         if config.filter_patterns != self._config.filter_patterns:
             self._filter = RecordFilter(config.filter_patterns, self._knobs)
+        for batcher in self._batchers:
+            batcher.reconfigure(batch_size=config.batch_size, window_s=config.window_seconds)
         self._config = config
         return config
 
@@ -231,7 +233,9 @@ class EventSourceMapping(Backend):
             self._error = exc
 
     def _poll_until_stopped(self) -> None:
-        assert self._log is not None and self._pool is not None and self.model is not None
+        assert self._log is not None
+        assert self._pool is not None
+        assert self.model is not None
         log, pool, model = self._log, self._pool, self.model
         busy = 0
         paused: set[int] = set()
@@ -260,7 +264,8 @@ class EventSourceMapping(Backend):
         return max(0, min(100, int((min(dues) - now) * 1000)))
 
     def _apply_backpressure(self, paused: set[int]) -> set[int]:
-        assert self._log is not None and self.model is not None
+        assert self._log is not None
+        assert self.model is not None
         limit = max(1, self._config.batch_size) * _BACKLOG_BATCHES
         wanted = {
             p for p in self.model.partitions if self._batcher_for(p).pending((self._config.topic, p)) >= limit

@@ -1,4 +1,4 @@
-"""The ESM's side of the broker: a kafka-python consumer with manual assignment, starting positions and commits.
+"""The ESM's side of the broker: a kafka-python consumer with manual assignment, start positions, commits.
 
 Only the mapping's poll thread touches a `KafkaLog` (kafka-python consumers are not thread-safe).
 
@@ -13,13 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaTimeoutError
+from kafka.structs import OffsetAndMetadata
+
 from harness.esm.event_builder import KafkaRecord
 
 _TIMESTAMP_TYPES = {0: "CREATE_TIME", 1: "LOG_APPEND_TIME"}
 
 
 def to_kafka_record(message: Any) -> KafkaRecord:
-    """Convert a kafka-python `ConsumerRecord` (timestamp −1 = no timestamp type)."""
+    """Convert a kafka-python `ConsumerRecord` (timestamp -1 = no timestamp type)."""
     if message.timestamp is None or message.timestamp < 0:
         timestamp_type, timestamp = "NO_TIMESTAMP_TYPE", -1
     else:
@@ -44,8 +48,6 @@ class KafkaLog:
     """Consumer for one topic: resolve starting positions, poll records, pause/resume and commit offsets."""
 
     def __init__(self, *, bootstrap_servers: str, topic: str, group_id: str, client_id: str) -> None:
-        from kafka import KafkaConsumer
-
         self.topic = topic
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap_servers,
@@ -61,8 +63,6 @@ class KafkaLog:
 
     def partitions(self, timeout_s: float = 30.0) -> list[int]:
         """The topic's partitions (waits for metadata; raises if the topic does not exist)."""
-        from kafka.errors import KafkaTimeoutError
-
         ids: set[int] | None = None
         try:
             ids = self._consumer.partitions_for_topic(self.topic)
@@ -74,8 +74,6 @@ class KafkaLog:
 
     def assign(self, partitions: Iterable[int]) -> None:
         """Own these partitions (manual assignment)."""
-        from kafka import TopicPartition
-
         self._tps = {p: TopicPartition(self.topic, p) for p in partitions}
         self._consumer.assign(list(self._tps.values()))
 
@@ -120,8 +118,6 @@ class KafkaLog:
 
     def commit(self, offsets: dict[int, int]) -> None:
         """Synchronously commit `offsets` (partition -> offset to read next) for the group."""
-        from kafka.structs import OffsetAndMetadata
-
         if offsets:
             self._consumer.commit({self._tps[p]: OffsetAndMetadata(o, "", -1) for p, o in offsets.items()})
 

@@ -1,8 +1,8 @@
 """Parsing a function's `ReportBatchItemFailures` response for a Kafka batch (§4.4).
 
 Known deviations from AWS:
-- ``{"batchItemFailures": null}`` counts as success, as AWS documents for stream sources; the Kafka page is silent.
-- Item identifiers must name a record delivered in this event (map key + offset); anything else fails the batch.
+- ``{"batchItemFailures": null}`` counts as success, as AWS documents for stream sources (Kafka: silent).
+- Item identifiers must name a record delivered in this event (map key + offset); others fail the batch.
 """
 
 from __future__ import annotations

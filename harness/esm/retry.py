@@ -1,4 +1,4 @@
-"""Retry policy for one batch (§4.2–§4.4): retry forever, or the provisioned-mode controls.
+"""Retry policy for one batch (§4.2 to §4.4): retry forever, or the provisioned-mode controls.
 
 `BatchRunner.run(batch)` invokes, interprets the outcome and loops as the spec's per-batch algorithm says:
 
@@ -11,9 +11,9 @@ Commits go through the `commit(tp, next_offset)` callback as soon as a prefix of
 failing partition never holds back the others of the same event once they succeeded.
 
 Known deviations from AWS:
-- Bisecting flattens the batch in map-key then offset order and cuts at n // 2 (`bisect_strategy` flat_halves).
-- A batch that can never be delivered (too big, or exhausted with `exhausted_without_destination=block`) is
-  reported as `blocked`: its partitions stop there, nothing is retried.
+- Bisecting flattens the batch in map-key then offset order and cuts at n // 2 (`bisect_strategy`).
+- A batch that can never be delivered (too big, or exhausted under `exhausted_without_destination=block`)
+  is reported as `blocked`: its partitions stop there, nothing is retried.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class RunResult:
     abandoned: bool = False
 
 
-class Abandoned(Exception):  # noqa: N818 - control flow, not an error
+class AbandonedError(Exception):
     """The mapping is stopping: leave the batch uncommitted (it is redelivered on restart)."""
 
 
@@ -110,7 +110,7 @@ class BatchRunner:
                 records = list(batch.records)
                 if records or self._knobs.invoke_on_empty_batch:
                     self._attempts(records, batch.event_bytes(), result)
-        except Abandoned:
+        except AbandonedError:
             result.abandoned = True
             return result
         for tp, (_, last) in batch.covered().items():
@@ -149,7 +149,7 @@ class BatchRunner:
         budget = self._config.effective_retry_attempts
         while True:
             if self._stopping():
-                raise Abandoned
+                raise AbandonedError
             records = [r for r in records if (r.topic, r.partition) not in result.blocked]
             kept = self._drop_aged(records)
             if len(kept) != len(records):

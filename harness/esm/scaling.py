@@ -1,9 +1,10 @@
 """Poller model (§6): how many pollers an ESM runs, which partitions each owns, and the concurrency bound.
 
-The model is static (`simulate_autoscaling` is not implemented): on-demand mode starts `on_demand_initial_pollers`
-pollers, provisioned mode `MinimumPollers`; both are capped at the partition count, and `MaximumPollers` is too.
+The model is static (`simulate_autoscaling` is not implemented): on-demand mode starts
+`on_demand_initial_pollers` pollers, provisioned mode `MinimumPollers`; both are capped at the partition
+count, and so is `MaximumPollers`.
 Partitions are dealt to pollers round-robin in ascending order; each poller forms its own events
-(`partition_grouping=poller`) and the whole ESM runs at most min(partitions, invocations_per_poller × pollers)
+(`partition_grouping=poller`) and the whole ESM runs at most min(partitions, invocations_per_poller * pollers)
 invocations at once, never two for one partition.
 
 Example::

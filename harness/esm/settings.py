@@ -1,16 +1,16 @@
-"""ESM configuration: the frozen `EsmConfig`, built from AWS-cased parameters at the edge and validated (§0.1).
+"""ESM configuration: the frozen `EsmConfig`, built from AWS-cased parameters at the edge, validated (§0.1).
 
 Known deviations from AWS:
-- Messages of `InvalidParameterValueException` are written by us in AWS's style; AWS's exact wording is unknown.
-- `Topics` must match ``[a-zA-Z0-9_-][a-zA-Z0-9_.-]*`` (AWS's pattern ``^[^.]([a-zA-Z0-9\\-_.]+)`` is anchored only
-  at the start; we read it as "no leading dot, then the legal Kafka topic characters").
+- Messages of `InvalidParameterValueException` are ours in AWS's style; AWS's exact wording is unknown.
+- `Topics` must match ``[a-zA-Z0-9_-][a-zA-Z0-9_.-]*`` (AWS's pattern ``^[^.]([a-zA-Z0-9\\-_.]+)`` is
+  anchored only at the start; we read it as "no leading dot, then the legal Kafka topic characters").
 - Duplicate `ConsumerGroupId` detection is per `ConsumerGroupRegistry` instance (one emulated account).
 
 Example::
 
     config = EsmConfig.from_aws({"FunctionName": "archiver", "Topics": ["orders"],
                                  "StartingPosition": "TRIM_HORIZON",
-                                 "EventSourceArn": "arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1"})
+                                 "EventSourceArn": MSK_CLUSTER_ARN})
     config.window_seconds   # 0.5
 """
 
@@ -131,7 +131,7 @@ class EsmConfig:
 
     @property
     def effective_retry_attempts(self) -> int:
-        """Retries the batch gets: −1 plus a destination means 10 (§4.3); −1 alone means unbounded."""
+        """Retries the batch gets: -1 plus a destination means 10 (§4.3); -1 alone means unbounded."""
         if self.maximum_retry_attempts == -1 and self.on_failure_destination is not None:
             return 10
         return self.maximum_retry_attempts

@@ -38,14 +38,23 @@ def moto() -> Iterator[MotoServer]:
 
 
 def failing_config(topic: str, destination: str) -> EsmConfig:
-    return config(topic, ProvisionedPollerConfig={"MinimumPollers": 1, "MaximumPollers": 2},
-                  MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": destination}})
+    return config(
+        topic,
+        ProvisionedPollerConfig={"MinimumPollers": 1, "MaximumPollers": 2},
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": destination}},
+    )
 
 
 def run_until_skipped(kafka: EmbeddedKafka, function: Function, cfg: EsmConfig, moto: MotoServer) -> None:
-    with EventSourceMapping(cfg, function.runtime, bootstrap_servers=kafka.bootstrap_servers,
-                            clock=SystemClock(),
-                            rng=random.Random(3), destination_endpoint_url=moto.endpoint_url) as esm:
+    with EventSourceMapping(
+        cfg,
+        function.runtime,
+        bootstrap_servers=kafka.bootstrap_servers,
+        clock=SystemClock(),
+        rng=random.Random(3),
+        destination_endpoint_url=moto.endpoint_url,
+    ) as esm:
         wait_for(lambda: esm.committed_offsets() == {0: 3}, what="commit past the failed batch")
         assert esm.poll_error() is None
         assert len([a for a in esm.invocations() if a.outcome == "function_error"]) == 2  # 1 retry
@@ -54,14 +63,22 @@ def run_until_skipped(kafka: EmbeddedKafka, function: Function, cfg: EsmConfig, 
 def check_batch_record(record: dict[str, Any], condition: str) -> None:
     assert record["requestContext"]["condition"] == condition
     assert record["requestContext"]["approximateInvokeCount"] == 2
-    assert record["requestContext"]["functionArn"] == "arn:aws:lambda:us-east-1:123456789012:function:esm-probe"
-    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST",
-                                         "functionError": "Unhandled"}
-    assert record["version"] == "1.0" and record["timestamp"].endswith("Z")
+    assert (
+        record["requestContext"]["functionArn"] == "arn:aws:lambda:us-east-1:123456789012:function:esm-probe"
+    )
+    assert record["responseContext"] == {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    }
+    assert record["version"] == "1.0"
+    assert record["timestamp"].endswith("Z")
     info = record["KafkaBatchInfo"]
-    assert info["batchSize"] == 3 and info["eventSourceArn"] == ARN
-    (key, span), = info["recordsInfo"].items()
-    assert span["firstRecordOffset"] == "0" and span["lastRecordOffset"] == "2"
+    assert info["batchSize"] == 3
+    assert info["eventSourceArn"] == ARN
+    ((_, span),) = info["recordsInfo"].items()
+    assert span["firstRecordOffset"] == "0"
+    assert span["lastRecordOffset"] == "2"
 
 
 def poison(kafka: EmbeddedKafka, topic: str) -> None:
@@ -69,13 +86,16 @@ def poison(kafka: EmbeddedKafka, topic: str) -> None:
     produce(kafka, topic, [(0, b"a"), (0, b"poison"), (0, b"c")])
 
 
-def test_sqs_destination(kafka: EmbeddedKafka, function: Function, moto: MotoServer,
-                         unique_topic: Callable[[str], str]) -> None:
+def test_sqs_destination(
+    kafka: EmbeddedKafka, function: Function, moto: MotoServer, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("sqs")
     poison(kafka, topic)
     sqs = moto.sqs_client()
     url = sqs.create_queue(QueueName="esm-dlq")["QueueUrl"]
-    run_until_skipped(kafka, function, failing_config(topic, "arn:aws:sqs:us-east-1:123456789012:esm-dlq"), moto)
+    run_until_skipped(
+        kafka, function, failing_config(topic, "arn:aws:sqs:us-east-1:123456789012:esm-dlq"), moto
+    )
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 1
     record = json.loads(messages[0]["Body"])
@@ -83,31 +103,37 @@ def test_sqs_destination(kafka: EmbeddedKafka, function: Function, moto: MotoSer
     assert "payload" not in record
 
 
-def test_sns_destination(kafka: EmbeddedKafka, function: Function, moto: MotoServer,
-                         unique_topic: Callable[[str], str]) -> None:
+def test_sns_destination(
+    kafka: EmbeddedKafka, function: Function, moto: MotoServer, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("sns")
     poison(kafka, topic)
     sns, sqs = moto.sns_client(), moto.sqs_client()
     topic_arn = sns.create_topic(Name="esm-failures")["TopicArn"]
     url = sqs.create_queue(QueueName="sns-sink")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
-                  Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(
+        TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+    )
     run_until_skipped(kafka, function, failing_config(topic, topic_arn), moto)
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    assert len(messages) == 1 and len(messages[0]["Body"].encode()) <= 262_144
+    assert len(messages) == 1
+    assert len(messages[0]["Body"].encode()) <= 262_144
     check_batch_record(json.loads(messages[0]["Body"]), "RetryAttemptsExhausted")
 
 
-def test_s3_destination(kafka: EmbeddedKafka, function: Function, moto: MotoServer,
-                        unique_topic: Callable[[str], str]) -> None:
+def test_s3_destination(
+    kafka: EmbeddedKafka, function: Function, moto: MotoServer, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("s3")
     poison(kafka, topic)
     s3 = moto.s3_client()
     s3.create_bucket(Bucket="esm-failures")
     run_until_skipped(kafka, function, failing_config(topic, "arn:aws:s3:::esm-failures"), moto)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="esm-failures").get("Contents", [])]
-    assert len(keys) == 1 and keys[0].startswith("aws/lambda/") and f"/{topic}-0/" in keys[0]
+    assert len(keys) == 1
+    assert keys[0].startswith("aws/lambda/")
+    assert f"/{topic}-0/" in keys[0]
     record = json.loads(s3.get_object(Bucket="esm-failures", Key=keys[0])["Body"].read())
     check_batch_record(record, "RetryAttemptsExhausted")
     payload = json.loads(record["payload"])
@@ -115,23 +141,34 @@ def test_s3_destination(kafka: EmbeddedKafka, function: Function, moto: MotoServ
     assert values == [b"a", b"poison", b"c"]
 
 
-def test_kafka_destination(kafka: EmbeddedKafka, function: Function, moto: MotoServer,
-                           unique_topic: Callable[[str], str]) -> None:
+def test_kafka_destination(
+    kafka: EmbeddedKafka, function: Function, moto: MotoServer, unique_topic: Callable[[str], str]
+) -> None:
     topic, dlq = unique_topic("src"), unique_topic("dlq")
     poison(kafka, topic)
     create_topic(kafka, dlq, 2)
     run_until_skipped(kafka, function, failing_config(topic, f"kafka://{dlq}"), moto)
-    consumer = KafkaConsumer(dlq, bootstrap_servers=kafka.bootstrap_servers, auto_offset_reset="earliest",
-                             consumer_timeout_ms=5000, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        dlq,
+        bootstrap_servers=kafka.bootstrap_servers,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+        enable_auto_commit=False,
+    )
     try:
         messages = list(consumer)
     finally:
         consumer.close(autocommit=False)
-    assert len(messages) == 3 and all(m.key == b"k" for m in messages)
-    bodies = sorted((json.loads(m.value) for m in messages), key=lambda b: int(b["KafkaBatchInfo"]["recordInfo"]["offset"]))
+    assert len(messages) == 3
+    assert all(m.key == b"k" for m in messages)
+    bodies = sorted(
+        (json.loads(m.value) for m in messages),
+        key=lambda b: int(b["KafkaBatchInfo"]["recordInfo"]["offset"]),
+    )
     assert [b["KafkaBatchInfo"]["recordInfo"]["offset"] for b in bodies] == ["0", "1", "2"]
     first = bodies[0]
     assert first["requestContext"]["condition"] == "RetriesExhausted"
     assert first["requestContext"]["functionArn"].endswith(":function:esm-probe:$LATEST")
-    assert first["KafkaBatchInfo"]["batchSize"] == 1 and isinstance(first["payload"], dict)
+    assert first["KafkaBatchInfo"]["batchSize"] == 1
+    assert isinstance(first["payload"], dict)
     assert list(first["payload"]["records"]) == [f"{topic}-0"]

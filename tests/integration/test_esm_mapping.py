@@ -23,7 +23,7 @@ from harness.esm.mapping import EventSourceMapping
 from harness.esm.settings import EsmConfig
 from harness.runtime.function import FunctionConfig, FunctionRuntime
 
-HANDLER = '''
+HANDLER = """
 import base64, json, os
 
 def lambda_handler(event, context):
@@ -35,7 +35,7 @@ def lambda_handler(event, context):
         if value is not None and base64.b64decode(value) == b"poison":
             raise ValueError(f"poison at {partition}:{offset}")
     return None
-'''
+"""
 
 ARN = "arn:aws:kafka:us-east-1:123456789012:cluster/local/abcd-1"
 
@@ -77,10 +77,17 @@ def function(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Function]:
     code.mkdir()
     (code / "esm_handler.py").write_text(HANDLER)
     log = root / "events.jsonl"
-    config = FunctionConfig(name="esm-probe", runtime="python3.11", handler="esm_handler.lambda_handler",
-                            code_dir=code, timeout_seconds=30, environment={"ESM_TEST_LOG": str(log)})
-    with FunctionRuntime(config, clock=SystemClock(), rng=random.Random(5), log_dir=root / "logs",
-                         max_environments=5) as runtime:
+    config = FunctionConfig(
+        name="esm-probe",
+        runtime="python3.11",
+        handler="esm_handler.lambda_handler",
+        code_dir=code,
+        timeout_seconds=30,
+        environment={"ESM_TEST_LOG": str(log)},
+    )
+    with FunctionRuntime(
+        config, clock=SystemClock(), rng=random.Random(5), log_dir=root / "logs", max_environments=5
+    ) as runtime:
         yield Function(runtime, log)
 
 
@@ -100,27 +107,40 @@ def produce(kafka: EmbeddedKafka, topic: str, items: list[tuple[int, bytes]], **
 
 
 def config(topic: str, **extra: Any) -> EsmConfig:
-    params: dict[str, Any] = {"FunctionName": "esm-probe", "EventSourceArn": ARN, "Topics": [topic],
-                              "StartingPosition": "TRIM_HORIZON"}
+    params: dict[str, Any] = {
+        "FunctionName": "esm-probe",
+        "EventSourceArn": ARN,
+        "Topics": [topic],
+        "StartingPosition": "TRIM_HORIZON",
+    }
     params.update(extra)
     return EsmConfig.from_aws(params)
 
 
 def mapping(kafka: EmbeddedKafka, function: Function, cfg: EsmConfig, **kw: Any) -> EventSourceMapping:
-    return EventSourceMapping(cfg, function.runtime, bootstrap_servers=kafka.bootstrap_servers,
-                              clock=SystemClock(), rng=random.Random(11), **kw)
+    return EventSourceMapping(
+        cfg,
+        function.runtime,
+        bootstrap_servers=kafka.bootstrap_servers,
+        clock=SystemClock(),
+        rng=random.Random(11),
+        **kw,
+    )
 
 
 def group_commits(kafka: EmbeddedKafka, group: str, topic: str, partitions: int) -> dict[int, int | None]:
-    consumer = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=group, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
     try:
         return {p: consumer.committed(TopicPartition(topic, p)) for p in range(partitions)}
     finally:
         consumer.close(autocommit=False)
 
 
-def test_commits_last_plus_one_after_success(kafka: EmbeddedKafka, function: Function,
-                                             unique_topic: Callable[[str], str]) -> None:
+def test_commits_last_plus_one_after_success(
+    kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("orders")
     create_topic(kafka, topic, 3)
     produce(kafka, topic, [(i % 3, b"ok-%d" % i) for i in range(30)])
@@ -137,16 +157,24 @@ def test_commits_last_plus_one_after_success(kafka: EmbeddedKafka, function: Fun
         assert offsets == sorted(offsets)
 
 
-def test_poison_pill_blocks_only_its_partition(kafka: EmbeddedKafka, function: Function,
-                                               unique_topic: Callable[[str], str]) -> None:
+def test_poison_pill_blocks_only_its_partition(
+    kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("poison")
     create_topic(kafka, topic, 2)
     produce(kafka, topic, [(0, b"a"), (0, b"poison"), (0, b"c"), (1, b"x"), (1, b"y")])
     knobs = EsmKnobs(partition_grouping="single_partition")
     with mapping(kafka, function, config(topic), knobs=knobs) as esm:
         wait_for(lambda: esm.committed_offsets().get(1) == 2, what="partition 1 commit")
-        wait_for(lambda: sum(1 for a in esm.invocations() if "-0" in "".join(a.spans)
-                             and a.outcome == "function_error") >= 3, what="retries of partition 0")
+        wait_for(
+            lambda: (
+                sum(
+                    1 for a in esm.invocations() if "-0" in "".join(a.spans) and a.outcome == "function_error"
+                )
+                >= 3
+            ),
+            what="retries of partition 0",
+        )
         assert 0 not in esm.committed_offsets()  # a failed attempt commits nothing
         assert esm.stuck_partitions() == {0}
         attempts = [a for a in esm.invocations() if a.outcome == "function_error"]
@@ -155,8 +183,9 @@ def test_poison_pill_blocks_only_its_partition(kafka: EmbeddedKafka, function: F
     assert all([r[2] for r in call] == [0, 1, 2] for call in p0_calls)  # whole batch replayed unchanged
 
 
-def test_filtered_records_are_committed(kafka: EmbeddedKafka, function: Function,
-                                        unique_topic: Callable[[str], str]) -> None:
+def test_filtered_records_are_committed(
+    kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("filtered")
     create_topic(kafka, topic, 1)
     produce(kafka, topic, [(0, json.dumps({"n": i, "keep": i in (2, 5, 8)}).encode()) for i in range(10)])
@@ -168,8 +197,9 @@ def test_filtered_records_are_committed(kafka: EmbeddedKafka, function: Function
     assert len(function.calls(topic)) == 1
 
 
-def test_all_filtered_batch_commits_without_invoking(kafka: EmbeddedKafka, function: Function,
-                                                     unique_topic: Callable[[str], str]) -> None:
+def test_all_filtered_batch_commits_without_invoking(
+    kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("none-match")
     create_topic(kafka, topic, 1)
     produce(kafka, topic, [(0, b"plain %d" % i) for i in range(5)])
@@ -180,8 +210,9 @@ def test_all_filtered_batch_commits_without_invoking(kafka: EmbeddedKafka, funct
     assert function.calls(topic) == []
 
 
-def test_existing_group_commit_wins_over_starting_position(kafka: EmbeddedKafka, function: Function,
-                                                           unique_topic: Callable[[str], str]) -> None:
+def test_existing_group_commit_wins_over_starting_position(
+    kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("resume")
     create_topic(kafka, topic, 1)
     produce(kafka, topic, [(0, b"r%d" % i) for i in range(60)])
@@ -198,8 +229,9 @@ def test_existing_group_commit_wins_over_starting_position(kafka: EmbeddedKafka,
     assert [o for _, o in function.delivered(topic)] == list(range(50, 60))
 
 
-def test_restart_resumes_from_the_committed_offset(kafka: EmbeddedKafka, function: Function,
-                                                   unique_topic: Callable[[str], str]) -> None:
+def test_restart_resumes_from_the_committed_offset(
+    kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("restart")
     create_topic(kafka, topic, 1)
     produce(kafka, topic, [(0, b"a%d" % i) for i in range(5)])
@@ -212,8 +244,9 @@ def test_restart_resumes_from_the_committed_offset(kafka: EmbeddedKafka, functio
     assert [o for _, o in function.delivered(topic)] == list(range(8))  # nothing twice
 
 
-def test_latest_and_at_timestamp_starting_positions(kafka: EmbeddedKafka, function: Function,
-                                                    unique_topic: Callable[[str], str]) -> None:
+def test_latest_and_at_timestamp_starting_positions(
+    kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("positions")
     create_topic(kafka, topic, 1)
     base_ms = 1_750_000_000_000
@@ -232,13 +265,15 @@ def test_latest_and_at_timestamp_starting_positions(kafka: EmbeddedKafka, functi
     assert [o for _, o in function.delivered(latest_topic)] == [4, 5]
 
 
-def test_disabled_mapping_does_not_invoke(kafka: EmbeddedKafka, function: Function,
-                                          unique_topic: Callable[[str], str]) -> None:
+def test_disabled_mapping_does_not_invoke(
+    kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
+) -> None:
     topic = unique_topic("disabled")
     create_topic(kafka, topic, 1)
     produce(kafka, topic, [(0, b"x")] * 3)
     with mapping(kafka, function, config(topic, Enabled=False)) as esm:
         time.sleep(1.5)  # give a wrongly enabled mapping time to invoke (not a duration assertion)
-        assert esm.invocations() == [] and esm.committed_offsets() == {}
+        assert esm.invocations() == []
+        assert esm.committed_offsets() == {}
         esm.update({"Enabled": True})
         wait_for(lambda: esm.committed_offsets() == {0: 3}, what="commit after enabling")

@@ -27,8 +27,10 @@ ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def records() -> list[KafkaRecord]:
-    return [KafkaRecord("orders", p, o, 1750000000000 + o, "CREATE_TIME", b"k%d" % o if o else None, b"v", ())
-            for p, o in ((0, 41), (0, 43), (3, 0))]
+    return [
+        KafkaRecord("orders", p, o, 1750000000000 + o, "CREATE_TIME", b"k%d" % o if o else None, b"v", ())
+        for p, o in ((0, 41), (0, 43), (3, 0))
+    ]
 
 
 def report(condition: str = "RetriesExhausted", source: EventSource = MSK) -> FailureReport:
@@ -38,21 +40,36 @@ def report(condition: str = "RetriesExhausted", source: EventSource = MSK) -> Fa
 
 
 def ctx(source: EventSource = MSK, knobs: EsmKnobs | None = None) -> RecordContext:
-    return RecordContext("arn:aws:lambda:us-east-1:123456789012:function:archiver", source, knobs or EsmKnobs(),
-                         NOW, "fresh-id")
+    return RecordContext(
+        "arn:aws:lambda:us-east-1:123456789012:function:archiver",
+        source,
+        knobs or EsmKnobs(),
+        NOW,
+        "fresh-id",
+    )
 
 
 def test_sqs_sns_record_shape() -> None:
     r = batch_failure_record(report(), "sqs", ctx())
     assert list(r) == ["requestContext", "responseContext", "version", "timestamp", "KafkaBatchInfo"]
-    assert r["requestContext"] == {"requestId": "req-1",
-                                   "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:archiver",
-                                   "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 3}
-    assert r["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
-    assert r["version"] == "1.0" and r["timestamp"] == "2026-07-13T14:05:09.021Z"
+    assert r["requestContext"] == {
+        "requestId": "req-1",
+        "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:archiver",
+        "condition": "RetryAttemptsExhausted",
+        "approximateInvokeCount": 3,
+    }
+    assert r["responseContext"] == {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    }
+    assert r["version"] == "1.0"
+    assert r["timestamp"] == "2026-07-13T14:05:09.021Z"
     info = r["KafkaBatchInfo"]
-    assert info["batchSize"] == 3 and info["eventSourceArn"] == MSK.event_source_arn
-    assert info["bootstrapServers"] == "b-1.demo:9098" and info["payloadSize"] == len(report().event)
+    assert info["batchSize"] == 3
+    assert info["eventSourceArn"] == MSK.event_source_arn
+    assert info["bootstrapServers"] == "b-1.demo:9098"
+    assert info["payloadSize"] == len(report().event)
     assert info["recordsInfo"]["orders-0"]["firstRecordOffset"] == "41"
     assert info["recordsInfo"]["orders-0"]["lastRecordOffset"] == "43"
     assert ISO.fullmatch(info["recordsInfo"]["orders-3"]["lastRecordTimestamp"])
@@ -62,33 +79,40 @@ def test_sqs_sns_record_shape() -> None:
 def test_s3_record_adds_payload_string_of_the_original_event() -> None:
     rep = report()
     r = batch_failure_record(rep, "s3", ctx())
-    assert isinstance(r["payload"], str) and json.loads(r["payload"]) == json.loads(rep.event)
+    assert isinstance(r["payload"], str)
+    assert json.loads(r["payload"]) == json.loads(rep.event)
 
 
 def test_payload_size_exceeded_has_null_response_context() -> None:
     r = batch_failure_record(report("MaximumPayloadSizeExceeded"), "sns", ctx())
-    assert r["responseContext"] is None and r["requestContext"]["condition"] == "MaximumPayloadSizeExceeded"
+    assert r["responseContext"] is None
+    assert r["requestContext"]["condition"] == "MaximumPayloadSizeExceeded"
 
 
 def test_self_managed_arn_omitted_or_null() -> None:
     r = batch_failure_record(report(source=SELF), "sqs", ctx(SELF))
     assert "eventSourceArn" not in r["KafkaBatchInfo"]
-    r = batch_failure_record(report(source=SELF), "sqs", ctx(SELF, EsmKnobs(failure_record_self_managed_arn="null")))
+    r = batch_failure_record(
+        report(source=SELF), "sqs", ctx(SELF, EsmKnobs(failure_record_self_managed_arn="null"))
+    )
     assert r["KafkaBatchInfo"]["eventSourceArn"] is None
 
 
 def test_kafka_destination_one_message_per_record_with_record_info_and_object_payload() -> None:
     messages = kafka_failure_messages(report(), ctx())
     assert len(messages) == 3
-    key, m = messages[0]
+    _, m = messages[0]
     assert [k for k, _ in messages] == [b"k41", b"k43", None]  # the original keys; the last record is keyless
     assert m["requestContext"]["condition"] == "RetriesExhausted"
     assert m["requestContext"]["functionArn"].endswith(":function:archiver:$LATEST")
     info = m["KafkaBatchInfo"]
-    assert info["batchSize"] == 1 and "recordsInfo" not in info
-    assert info["recordInfo"]["offset"] == "41" and ISO.fullmatch(info["recordInfo"]["timestamp"])
+    assert info["batchSize"] == 1
+    assert "recordsInfo" not in info
+    assert info["recordInfo"]["offset"] == "41"
+    assert ISO.fullmatch(info["recordInfo"]["timestamp"])
     payload = m["payload"]
-    assert isinstance(payload, dict) and payload["eventSource"] == "aws:kafka"
+    assert isinstance(payload, dict)
+    assert payload["eventSource"] == "aws:kafka"
     assert [r["offset"] for r in payload["records"]["orders-0"]] == [41]
     assert info["payloadSize"] == len(serialize_event(payload))
     assert base64.b64decode(payload["records"]["orders-0"][0]["value"]) == b"v"
@@ -105,7 +129,8 @@ def test_sns_messages_never_exceed_256_kb() -> None:
     record = batch_failure_record(rep, "sns", ctx())
     assert len(json.dumps(record).encode()) > SNS_MAX_MESSAGE_BYTES
     bodies = sns_messages(record)
-    assert len(bodies) > 1 and all(len(b.encode()) <= SNS_MAX_MESSAGE_BYTES for b in bodies)
+    assert len(bodies) > 1
+    assert all(len(b.encode()) <= SNS_MAX_MESSAGE_BYTES for b in bodies)
     merged: dict[str, object] = {}
     for b in bodies:
         merged.update(json.loads(b)["KafkaBatchInfo"]["recordsInfo"])

@@ -25,13 +25,21 @@ from harness.esm.event_builder import (
 )
 from harness.esm.knobs import EsmKnobs
 
-MSK = EventSource("arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1", ("b-1.demo:9098", "b-2.demo:9098"))
+MSK = EventSource(
+    "arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1", ("b-1.demo:9098", "b-2.demo:9098")
+)
 SELF = EventSource(None, ("127.0.0.1:9092", "127.0.0.1:9093"))
 
 
-def rec(offset: int = 0, partition: int = 0, topic: str = "orders", key: bytes | None = b"k",
-        value: bytes | None = b"v", headers: tuple[tuple[str, bytes | None], ...] = (),
-        ts_type: str = "CREATE_TIME") -> KafkaRecord:
+def rec(
+    offset: int = 0,
+    partition: int = 0,
+    topic: str = "orders",
+    key: bytes | None = b"k",
+    value: bytes | None = b"v",
+    headers: tuple[tuple[str, bytes | None], ...] = (),
+    ts_type: str = "CREATE_TIME",
+) -> KafkaRecord:
     return KafkaRecord(topic, partition, offset, 1750000000000 + offset, ts_type, key, value, headers)
 
 
@@ -54,7 +62,9 @@ def test_bootstrap_servers_comma_joined_without_spaces() -> None:
 
 
 def test_map_keys_with_hyphenated_topic_and_records_match_keys() -> None:
-    event = build_event([rec(topic="a-b.c-1", partition=2), rec(topic="a-b.c-1", partition=10, offset=3)], SELF)
+    event = build_event(
+        [rec(topic="a-b.c-1", partition=2), rec(topic="a-b.c-1", partition=10, offset=3)], SELF
+    )
     assert list(event["records"]) == ["a-b.c-1-2", "a-b.c-1-10"]  # ascending partition, not string order
     for key, records in event["records"].items():
         for r in records:
@@ -63,7 +73,9 @@ def test_map_keys_with_hyphenated_topic_and_records_match_keys() -> None:
 
 def test_numbers_are_json_integers_and_timestamp_type_passes() -> None:
     r = record_json(rec(offset=2**40, ts_type="LOG_APPEND_TIME"))
-    assert type(r["partition"]) is int and type(r["offset"]) is int and type(r["timestamp"]) is int
+    assert type(r["partition"]) is int
+    assert type(r["offset"]) is int
+    assert type(r["timestamp"]) is int
     assert r["timestampType"] == "LOG_APPEND_TIME"
     body = serialize_event(build_event([rec(offset=2**40)], SELF))
     assert b'"offset":1099511627776' in body
@@ -74,7 +86,9 @@ def test_key_and_value_are_padded_standard_base64_round_trip(key: bytes, value: 
     r = record_json(rec(key=key, value=value))
     assert base64.b64decode(r["key"], validate=True) == key
     assert base64.b64decode(r["value"], validate=True) == value
-    assert len(r["value"]) % 4 == 0 and "-" not in r["value"] and "_" not in r["value"]
+    assert len(r["value"]) % 4 == 0
+    assert "-" not in r["value"]
+    assert "_" not in r["value"]
 
 
 def test_signed_header_bytes_cafe() -> None:
@@ -95,29 +109,36 @@ def test_no_headers_is_empty_list_and_duplicates_kept_in_order() -> None:
     assert record_json(rec())["headers"] == []
     r = record_json(rec(headers=(("h", b"\x01"), ("x", b"y"), ("h", b"\x02"))))
     assert r["headers"] == [{"h": [1]}, {"x": [121]}, {"h": [2]}]
-    last = record_json(rec(headers=(("h", b"\x01"), ("x", b"y"), ("h", b"\x02"))),
-                       EsmKnobs(header_duplicates_mode="last_wins"))
+    last = record_json(
+        rec(headers=(("h", b"\x01"), ("x", b"y"), ("h", b"\x02"))),
+        EsmKnobs(header_duplicates_mode="last_wins"),
+    )
     assert last["headers"] == [{"x": [121]}, {"h": [2]}]
 
 
 def test_null_header_value_modes() -> None:
     assert record_json(rec(headers=(("n", None),)))["headers"] == [{"n": []}]
     assert record_json(rec(headers=(("n", None),)), EsmKnobs(null_header_value_mode="null"))["headers"] == [
-        {"n": None}]
+        {"n": None}
+    ]
 
 
 def test_null_key_and_tombstone_are_omitted_and_null_modes_emit_null() -> None:
     r = record_json(rec(key=None, value=None))
-    assert "key" not in r and "value" not in r
+    assert "key" not in r
+    assert "value" not in r
     r = record_json(rec(key=None, value=None), EsmKnobs(null_key_mode="null", null_value_mode="null"))
-    assert r["key"] is None and r["value"] is None
+    assert r["key"] is None
+    assert r["value"] is None
 
 
 def test_empty_bytes_are_empty_strings_or_omitted() -> None:
     r = record_json(rec(key=b"", value=b""))
-    assert r["key"] == "" and r["value"] == ""
+    assert r["key"] == ""
+    assert r["value"] == ""
     r = record_json(rec(key=b"", value=b""), EsmKnobs(empty_key_mode="omit", empty_value_mode="omit"))
-    assert "key" not in r and "value" not in r
+    assert "key" not in r
+    assert "value" not in r
 
 
 def test_arrays_ascending_offsets_never_empty() -> None:
@@ -134,7 +155,9 @@ def test_multi_topic_rejected_by_default() -> None:
 def test_no_timestamp_type_passthrough_and_create_time_mode() -> None:
     record = KafkaRecord("t", 0, 0, -1, "NO_TIMESTAMP_TYPE", None, b"v")
     assert record_json(record)["timestampType"] == "NO_TIMESTAMP_TYPE"
-    assert record_json(record, EsmKnobs(no_timestamp_type_mode="create_time"))["timestampType"] == "CREATE_TIME"
+    assert (
+        record_json(record, EsmKnobs(no_timestamp_type_mode="create_time"))["timestampType"] == "CREATE_TIME"
+    )
 
 
 def test_schema_registry_prefix_stripped_and_metadata_added() -> None:
@@ -146,17 +169,25 @@ def test_schema_registry_prefix_stripped_and_metadata_added() -> None:
     assert "keySchemaMetadata" not in r
     glue = b"\x03\x00" + bytes(range(16)) + b"payload"
     schema_id, rest = strip_schema_prefix(glue) or ("", b"")
-    assert rest == b"payload" and len(schema_id) == 36
+    assert rest == b"payload"
+    assert len(schema_id) == 36
 
 
 def test_matches_spec_example_byte_for_byte() -> None:
     records = [
-        KafkaRecord("orders", 0, 41, 1750000000000, "CREATE_TIME", b"order-42", b'{"status":"paid","amount":12.5}', ()),
-        KafkaRecord("orders", 0, 43, 1750000000100, "CREATE_TIME", b"a", b'{"id":2}', (("h", b"\x01"), ("h", b"\x02"))),
+        KafkaRecord(
+            "orders", 0, 41, 1750000000000, "CREATE_TIME", b"order-42", b'{"status":"paid","amount":12.5}', ()
+        ),
+        KafkaRecord(
+            "orders", 0, 43, 1750000000100, "CREATE_TIME", b"a", b'{"id":2}', (("h", b"\x01"), ("h", b"\x02"))
+        ),
         KafkaRecord("orders", 3, 7, 1750000000050, "LOG_APPEND_TIME", None, None, ()),
-        KafkaRecord("orders", 3, 8, 1750000000060, "LOG_APPEND_TIME", None, b"", (("label", "café".encode()),)),
+        KafkaRecord(
+            "orders", 3, 8, 1750000000060, "LOG_APPEND_TIME", None, b"", (("label", "café".encode()),)
+        ),
     ]
-    expected = json.loads("""{"eventSource":"aws:kafka","eventSourceArn":"arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1",
+    expected = json.loads("""{"eventSource":"aws:kafka",
+ "eventSourceArn":"arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1",
  "bootstrapServers":"b-1.demo:9098,b-2.demo:9098",
  "records":{
   "orders-0":[

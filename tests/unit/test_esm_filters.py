@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pytest
 
@@ -16,7 +17,7 @@ def rec(value: bytes | None, key: bytes | None = None) -> KafkaRecord:
     return KafkaRecord("t", 0, 0, 0, "CREATE_TIME", key, value, ())
 
 
-def keeps(patterns: list[object], value: bytes | None, knobs: EsmKnobs | None = None) -> bool:
+def keeps(patterns: Sequence[object], value: bytes | None, knobs: EsmKnobs | None = None) -> bool:
     return RecordFilter([json.dumps(p) for p in patterns], knobs).keep(rec(value))
 
 
@@ -30,7 +31,8 @@ def test_json_value_nested_fields_and_all_fields_must_match() -> None:
 
 def test_any_filter_matching_keeps_the_record() -> None:
     patterns = [{"value": {"s": ["a"]}}, {"value": {"s": ["b"]}}]
-    assert keeps(patterns, b'{"s":"b"}') and not keeps(patterns, b'{"s":"c"}')
+    assert keeps(patterns, b'{"s":"b"}')
+    assert not keeps(patterns, b'{"s":"c"}')
 
 
 def test_plain_string_values_match_the_string_itself() -> None:
@@ -53,7 +55,8 @@ def test_operators_exists_null_empty_and_or() -> None:
     assert keeps([{"value": {"a": [{"numeric": [">", 0, "<=", 5]}]}}], b'{"a":5}')
     assert not keeps([{"value": {"a": [{"numeric": [">", 0, "<=", 5]}]}}], b'{"a":6}')
     either = {"value": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}}
-    assert keeps([either], b'{"b":"y"}') and not keeps([either], b'{"a":"y"}')
+    assert keeps([either], b'{"b":"y"}')
+    assert not keeps([either], b'{"a":"y"}')
     assert keeps([{"value": {"tags": ["red"]}}], b'{"tags":["blue","red"]}')  # arrays match any element
 
 
@@ -72,8 +75,11 @@ def test_format_mismatch_follows_the_mode() -> None:
 
 def test_json_detection_object_or_array_by_default() -> None:
     assert keeps([{"value": ["42"]}], b"42")  # a bare number is a plain string by default
-    assert not keeps([{"value": ["42"]}], b"42", EsmKnobs(json_value_detection="any_json",
-                                                          value_format_mismatch_mode="drop"))
+    assert not keeps(
+        [{"value": ["42"]}],
+        b"42",
+        EsmKnobs(json_value_detection="any_json", value_format_mismatch_mode="drop"),
+    )
 
 
 def test_key_filtering_and_other_fields_rejected_by_default() -> None:
@@ -82,12 +88,18 @@ def test_key_filtering_and_other_fields_rejected_by_default() -> None:
     with pytest.raises(InvalidParameterValueException, match="only support filtering"):
         RecordFilter(['{"partition": [0]}'])
     allowed = RecordFilter(['{"key": ["a"]}'], EsmKnobs(filterable_fields=("value", "key")))
-    assert allowed.keep(rec(b"x", key=b"a")) and not allowed.keep(rec(b"x", key=b"b"))
+    assert allowed.keep(rec(b"x", key=b"a"))
+    assert not allowed.keep(rec(b"x", key=b"b"))
 
 
 def test_invalid_patterns_and_filter_count() -> None:
-    for bad in ("not json", "[]", '{"value": "x"}', '{"value": {"a": [{"wildcard": "*"}]}}',
-                '{"value": {"a": [{"numeric": ["~", 1]}]}}'):
+    for bad in (
+        "not json",
+        "[]",
+        '{"value": "x"}',
+        '{"value": {"a": [{"wildcard": "*"}]}}',
+        '{"value": {"a": [{"numeric": ["~", 1]}]}}',
+    ):
         with pytest.raises(InvalidParameterValueException, match="Invalid filter pattern"):
             RecordFilter([bad])
     with pytest.raises(InvalidParameterValueException, match="at most 5"):
@@ -97,4 +109,5 @@ def test_invalid_patterns_and_filter_count() -> None:
 
 def test_no_filters_keeps_everything() -> None:
     f = RecordFilter([])
-    assert not f.active and f.keep(rec(None))
+    assert not f.active
+    assert f.keep(rec(None))

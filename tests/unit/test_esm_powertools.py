@@ -23,7 +23,9 @@ from harness.esm.knobs import EsmKnobs
 from harness.esm.retry import BatchRunner
 from harness.esm.settings import EsmConfig
 
-MSK = EventSource("arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1", ("b-1.demo:9098", "b-2.demo:9098"))
+MSK = EventSource(
+    "arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1", ("b-1.demo:9098", "b-2.demo:9098")
+)
 SELF = EventSource(None, ("127.0.0.1:9092",))
 
 
@@ -32,8 +34,13 @@ class Order(BaseModel):
     status: str
 
 
-def r(offset: int, partition: int = 0, key: bytes | None = b"order", value: bytes | None = None,
-      headers: tuple[tuple[str, bytes | None], ...] = (("source", b"harness"),)) -> KafkaRecord:
+def r(
+    offset: int,
+    partition: int = 0,
+    key: bytes | None = b"order",
+    value: bytes | None = None,
+    headers: tuple[tuple[str, bytes | None], ...] = (("source", b"harness"),),
+) -> KafkaRecord:
     body = value if value is not None else json.dumps({"id": offset, "status": "paid"}).encode()
     return KafkaRecord("orders", partition, offset, 1750000000000 + offset, "CREATE_TIME", key, body, headers)
 
@@ -51,26 +58,33 @@ FIXTURES = {
 
 def event(name: str) -> dict[str, Any]:
     source, records = FIXTURES[name]
-    return json.loads(serialize_event(build_event(records, source)))
+    decoded: dict[str, Any] = json.loads(serialize_event(build_event(records, source)))
+    return decoded
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_kafka_event_data_class_reads_every_property(name: str) -> None:
     data = KafkaEvent(event(name))
     assert data.event_source in ("aws:kafka", "SelfManagedKafka")
-    assert data.bootstrap_servers and data.decoded_bootstrap_servers
+    assert data.bootstrap_servers
+    assert data.decoded_bootstrap_servers
     records = list(data.records)
     assert records
     for rec in records:
-        assert rec.topic == "orders" and isinstance(rec.partition, int) and isinstance(rec.offset, int)
-        assert rec.timestamp and rec.timestamp_type == "CREATE_TIME"
+        assert rec.topic == "orders"
+        assert isinstance(rec.partition, int)
+        assert isinstance(rec.offset, int)
+        assert rec.timestamp
+        assert rec.timestamp_type == "CREATE_TIME"
         _ = rec.key, rec.decoded_key, rec.headers
         if name != "tombstone":
-            assert rec.json_value["status"] == "paid" and rec.decoded_value
+            assert rec.json_value["status"] == "paid"
+            assert rec.decoded_value
         if name != "non_ascii_headers":
             assert isinstance(rec.decoded_headers, dict)
     if name == "self_managed":
-        assert data.event_source_arn is None and data.event_source == "SelfManagedKafka"
+        assert data.event_source_arn is None
+        assert data.event_source == "SelfManagedKafka"
     if name == "keyless":
         assert records[0].decoded_key is None
     if name == "multi_partition":
@@ -87,7 +101,7 @@ def test_non_ascii_headers_decode_with_the_consumer_rule() -> None:
 def test_parser_models_and_envelope_msk(name: str) -> None:
     model = KafkaMskEventModel(**event(name))
     assert model.eventSource == "aws:kafka"
-    orders = parse(event=event(name), model=Order, envelope=KafkaEnvelope)
+    orders: list[Any] = parse(event=event(name), model=Order, envelope=KafkaEnvelope)  # type: ignore[assignment]
     assert [o.status for o in orders] == ["paid"] * len(orders)
 
 
@@ -96,7 +110,8 @@ def test_parser_model_self_managed() -> None:
     assert "eventSourceArn" not in raw
     model = KafkaSelfManagedEventModel(**raw)
     assert model.eventSource == "SelfManagedKafka"
-    assert parse(event=raw, model=Order, envelope=KafkaEnvelope)[0].id == 0
+    orders: list[Any] = parse(event=raw, model=Order, envelope=KafkaEnvelope)  # type: ignore[assignment]
+    assert orders[0].id == 0
 
 
 def test_kafka_consumer_json_schema_config_and_tombstone_key_error() -> None:
@@ -106,7 +121,7 @@ def test_kafka_consumer_json_schema_config_and_tombstone_key_error() -> None:
     def handler(records: Any, context: Any) -> None:
         seen.extend(rec.value for rec in records.records)
 
-    handler(event("multi_partition"), None)
+    handler(event("multi_partition"), None)  # type: ignore[arg-type]
     assert [v["id"] for v in seen] == [0, 5, 6, 2]
 
     @kafka_consumer(schema_config=SchemaConfig(value_schema_type="JSON"))
@@ -115,7 +130,7 @@ def test_kafka_consumer_json_schema_config_and_tombstone_key_error() -> None:
             _ = rec.value
 
     with pytest.raises(KeyError):
-        tombstones(event("tombstone"), None)
+        tombstones(event("tombstone"), None)  # type: ignore[arg-type]
 
 
 def test_batch_processor_output_commits_exactly_the_predecessors() -> None:
@@ -126,20 +141,33 @@ def test_batch_processor_output_commits_exactly_the_predecessors() -> None:
             raise ValueError("poison")
 
     def handler(ev: dict[str, Any], context: Any) -> Any:
-        return process_partial_response(event=ev, record_handler=record_handler, processor=processor,
-                                        context=context)
+        return process_partial_response(
+            event=ev, record_handler=record_handler, processor=processor, context=context
+        )
 
     clock = FakeClock()
     invoker = InProcessInvoker(handler, clock=clock, rng=random.Random(1))
-    config = EsmConfig.from_aws({"FunctionName": "f", "Topics": ["orders"], "StartingPosition": "TRIM_HORIZON",
-                                 "EventSourceArn": MSK.event_source_arn,
-                                 "ProvisionedPollerConfig": {"MinimumPollers": 1},
-                                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
-                                 "MaximumRetryAttempts": 1})
+    config = EsmConfig.from_aws(
+        {
+            "FunctionName": "f",
+            "Topics": ["orders"],
+            "StartingPosition": "TRIM_HORIZON",
+            "EventSourceArn": MSK.event_source_arn,
+            "ProvisionedPollerConfig": {"MinimumPollers": 1},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "MaximumRetryAttempts": 1,
+        }
+    )
     commits: list[tuple[tuple[str, int], int]] = []
-    runner = BatchRunner(config=config, knobs=EsmKnobs(), invoker=invoker, clock=clock,
-                         commit=lambda tp, o: commits.append((tp, o)), report=lambda rep: None,
-                         log=lambda a: None)
+    runner = BatchRunner(
+        config=config,
+        knobs=EsmKnobs(),
+        invoker=invoker,
+        clock=clock,
+        commit=lambda tp, o: commits.append((tp, o)),
+        report=lambda rep: None,
+        log=lambda a: None,
+    )
     batcher = Batcher(source=MSK, batch_size=100, window_s=0)
     for rec in [r(0, 0), r(5, 1), r(6, 1), r(7, 1), r(2, 4)]:
         batcher.add(rec, delivered=True, now=0.0)

@@ -25,8 +25,12 @@ def rec(offset: int, partition: int = 0, topic: str = "t") -> KafkaRecord:
 
 
 def config(**extra: Any) -> EsmConfig:
-    params: dict[str, Any] = {"FunctionName": "f", "Topics": ["t"], "StartingPosition": "TRIM_HORIZON",
-                              "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["h:9092"]}}}
+    params: dict[str, Any] = {
+        "FunctionName": "f",
+        "Topics": ["t"],
+        "StartingPosition": "TRIM_HORIZON",
+        "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["h:9092"]}},
+    }
     if extra:
         params["ProvisionedPollerConfig"] = {"MinimumPollers": 1}
     params.update(extra)
@@ -55,15 +59,24 @@ class Scripted:
 
 
 class Harness:
-    def __init__(self, cfg: EsmConfig, handler: Handler, stop_after: int = 1000, knobs: EsmKnobs = KNOBS) -> None:
+    def __init__(
+        self, cfg: EsmConfig, handler: Handler, stop_after: int = 1000, knobs: EsmKnobs = KNOBS
+    ) -> None:
         self.invoker = Scripted(handler)
         self.commits: list[tuple[tuple[str, int], int]] = []
         self.reports: list[FailureReport] = []
         self.log: list[AttemptLog] = []
         self.clock = FakeClock()
-        self.runner = BatchRunner(config=cfg, knobs=knobs, invoker=self.invoker, clock=self.clock,
-                                  commit=lambda tp, o: self.commits.append((tp, o)), report=self.reports.append,
-                                  log=self.log.append, stopping=lambda: len(self.invoker.events) >= stop_after)
+        self.runner = BatchRunner(
+            config=cfg,
+            knobs=knobs,
+            invoker=self.invoker,
+            clock=self.clock,
+            commit=lambda tp, o: self.commits.append((tp, o)),
+            report=self.reports.append,
+            log=self.log.append,
+            stopping=lambda: len(self.invoker.events) >= stop_after,
+        )
 
     def committed(self) -> dict[int, int]:
         out: dict[int, int] = {}
@@ -88,7 +101,9 @@ def fail(_: dict[str, Any]) -> Any:
 def test_default_mode_retries_whole_batch_unchanged_and_commits_nothing() -> None:
     h = Harness(config(), fail, stop_after=25)
     result = h.runner.run(batch_of([rec(0), rec(1), rec(2)]))
-    assert result.abandoned and h.commits == [] and len(h.invoker.events) == 25
+    assert result.abandoned
+    assert h.commits == []
+    assert len(h.invoker.events) == 25
     assert all(e == h.invoker.events[0] for e in h.invoker.events)  # records before the failure replayed
 
 
@@ -102,7 +117,8 @@ def test_success_commits_last_plus_one_filtered_included() -> None:
 def test_retries_bound_then_report_and_skip() -> None:
     h = Harness(config(MaximumRetryAttempts=2), fail)
     h.runner.run(batch_of([rec(0), rec(1)]))
-    assert len(h.invoker.events) == 3 and h.committed() == {0: 2}
+    assert len(h.invoker.events) == 3
+    assert h.committed() == {0: 2}
     assert h.reports == []  # no destination: skipped silently (exhausted_without_destination=skip)
 
 
@@ -110,14 +126,18 @@ def test_minus_one_with_destination_gives_eleven_attempts() -> None:
     h = Harness(config(DestinationConfig={"OnFailure": {"Destination": "kafka://dlq"}}), fail)
     h.runner.run(batch_of([rec(0)]))
     assert len(h.invoker.events) == 11
-    assert len(h.reports) == 1 and h.reports[0].attempts == 11 and h.reports[0].condition == "RetriesExhausted"
-    assert h.reports[0].request_id == "req-11" and h.committed() == {0: 1}
+    assert len(h.reports) == 1
+    assert h.reports[0].attempts == 11
+    assert h.reports[0].condition == "RetriesExhausted"
+    assert h.reports[0].request_id == "req-11"
+    assert h.committed() == {0: 1}
 
 
 def test_exhausted_without_destination_block_mode() -> None:
     h = Harness(config(MaximumRetryAttempts=0), fail, knobs=EsmKnobs(exhausted_without_destination="block"))
     result = h.runner.run(batch_of([rec(0)]))
-    assert result.blocked == {("t", 0)} and h.commits == []
+    assert result.blocked == {("t", 0)}
+    assert h.commits == []
 
 
 def test_bisect_splits_first_half_first() -> None:
@@ -131,7 +151,8 @@ def test_bisect_splits_first_half_first() -> None:
     assert sizes[0] == [(0, i) for i in range(5)]
     assert sizes[1] == [(0, 0), (0, 1)]  # floor(5/2) first
     assert sizes[2] == [(0, 2), (0, 3), (0, 4)]
-    assert [(0, 3)] in sizes and h.committed() == {0: 5}
+    assert [(0, 3)] in sizes
+    assert h.committed() == {0: 5}
 
 
 def test_partial_response_commits_prefix_and_redelivers_from_lowest_failed() -> None:
@@ -140,22 +161,33 @@ def test_partial_response_commits_prefix_and_redelivers_from_lowest_failed() -> 
     def handler(event: dict[str, Any]) -> Any:
         calls["n"] += 1
         if calls["n"] == 1:
-            return {"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offset": 2}},
-                                          {"itemIdentifier": {"partition": "t-0", "offset": 4}}]}
+            return {
+                "batchItemFailures": [
+                    {"itemIdentifier": {"partition": "t-0", "offset": 2}},
+                    {"itemIdentifier": {"partition": "t-0", "offset": 4}},
+                ]
+            }
         return {"batchItemFailures": []}
 
     h = Harness(config(FunctionResponseTypes=["ReportBatchItemFailures"]), handler)
     h.runner.run(batch_of([rec(i) for i in range(5)] + [rec(0, 1), rec(1, 1)]))
-    assert ((("t", 0), 2)) in h.commits and (("t", 1), 2) in h.commits
+    assert ((("t", 0), 2)) in h.commits
+    assert (("t", 1), 2) in h.commits
     assert h.invoker.offsets(1) == [(0, 2), (0, 3), (0, 4)]
     assert h.committed() == {0: 5, 1: 2}
 
 
 def test_partial_response_with_hyphenated_topic_matches() -> None:
     rs = [rec(i, 2, topic="a-b.c-1") for i in range(3)]
-    parsed = parse_batch_response(json.dumps({"batchItemFailures": [
-        {"itemIdentifier": {"partition": "a-b.c-1-2", "offset": 1}}]}).encode(), rs, KNOBS)
-    assert parsed.kind == "partial" and parsed.lowest_failed == {"a-b.c-1-2": 1}
+    parsed = parse_batch_response(
+        json.dumps(
+            {"batchItemFailures": [{"itemIdentifier": {"partition": "a-b.c-1-2", "offset": 1}}]}
+        ).encode(),
+        rs,
+        KNOBS,
+    )
+    assert parsed.kind == "partial"
+    assert parsed.lowest_failed == {"a-b.c-1-2": 1}
 
 
 def test_success_shapes() -> None:
@@ -171,13 +203,17 @@ def test_invalid_shapes_fail_the_whole_batch() -> None:
         {"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offset": "1"}}]},  # string offset
         {"batchItemFailures": [{"itemIdentifier": {"partition": "t-9", "offset": 1}}]},  # unknown key
         {"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offset": 7}}]},  # unknown offset
-        {"batchItemFailures": "nope"}, [1, 2], {"other": 1},
+        {"batchItemFailures": "nope"},
+        [1, 2],
+        {"other": 1},
     ):
         assert parse_batch_response(json.dumps(body).encode(), rs, KNOBS).kind == "invalid", body
     assert parse_batch_response(b"not json", rs, KNOBS).kind == "invalid"
     relaxed = EsmKnobs(strict_item_identifier_types=False)
-    body = json.dumps({"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offset": "1"}}]}).encode()
-    assert parse_batch_response(body, rs, relaxed).kind == "partial"
+    string_offset = json.dumps(
+        {"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offset": "1"}}]}
+    ).encode()
+    assert parse_batch_response(string_offset, rs, relaxed).kind == "partial"
 
 
 def test_invalid_response_is_retried_as_a_whole() -> None:
@@ -189,13 +225,18 @@ def test_invalid_response_is_retried_as_a_whole() -> None:
 
     h = Harness(config(FunctionResponseTypes=["ReportBatchItemFailures"]), handler)
     h.runner.run(batch_of([rec(0), rec(1)]))
-    assert len(h.invoker.events) == 3 and h.invoker.offsets(2) == [(0, 0), (0, 1)] and h.committed() == {0: 2}
+    assert len(h.invoker.events) == 3
+    assert h.invoker.offsets(2) == [(0, 0), (0, 1)]
+    assert h.committed() == {0: 2}
 
 
 def test_without_rbif_a_returned_failure_list_is_ignored() -> None:
-    h = Harness(config(), lambda e: {"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offset": 0}}]})
+    h = Harness(
+        config(), lambda e: {"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offset": 0}}]}
+    )
     h.runner.run(batch_of([rec(0), rec(1)]))
-    assert len(h.invoker.events) == 1 and h.committed() == {0: 2}
+    assert len(h.invoker.events) == 1
+    assert h.committed() == {0: 2}
 
 
 def test_partial_commit_with_offset_gaps() -> None:
@@ -209,7 +250,9 @@ def test_partial_commit_with_offset_gaps() -> None:
 
     h = Harness(config(FunctionResponseTypes=["ReportBatchItemFailures"]), handler)
     h.runner.run(batch_of([rec(3), rec(10), rec(20), rec(31)]))  # a compacted log
-    assert (("t", 0), 20) in h.commits and h.invoker.offsets(1) == [(0, 20), (0, 31)] and h.committed() == {0: 32}
+    assert (("t", 0), 20) in h.commits
+    assert h.invoker.offsets(1) == [(0, 20), (0, 31)]
+    assert h.committed() == {0: 32}
 
 
 def test_old_records_are_dropped_before_every_attempt_and_reported() -> None:
@@ -217,11 +260,17 @@ def test_old_records_are_dropped_before_every_attempt_and_reported() -> None:
     now_ms = int(h.clock.now().timestamp() * 1000)
     old = KafkaRecord("t", 0, 0, now_ms - 120_000, "CREATE_TIME", None, b"v", ())
     young = KafkaRecord("t", 0, 1, now_ms - 30_000, "CREATE_TIME", None, b"v", ())
-    h.invoker.handler = lambda e: (h.clock.advance(40), fail(e))
+
+    def aging(e: dict[str, Any]) -> Any:
+        h.clock.advance(40)
+        return fail(e)
+
+    h.invoker.handler = aging
     h.runner.run(batch_of([old, young]))
     assert h.invoker.offsets(0) == [(0, 1)]
     assert [r.condition for r in h.reports] == ["RecordAgeExceeded", "RecordAgeExceeded"]
-    assert len(h.invoker.events) == 1 and h.committed() == {0: 2}
+    assert len(h.invoker.events) == 1
+    assert h.committed() == {0: 2}
 
 
 def test_oversized_batch_reported_with_destination_and_blocks_without() -> None:
@@ -229,11 +278,17 @@ def test_oversized_batch_reported_with_destination_and_blocks_without() -> None:
     batcher = Batcher(source=SOURCE, batch_size=10, window_s=0, knobs=knobs)
     batcher.add(KafkaRecord("t", 0, 0, 0, "CREATE_TIME", None, b"x" * 4000, ()), delivered=True, now=0.0)
     batch = batcher.take(0.0)
-    assert batch is not None and batch.oversized
-    with_dest = Harness(config(DestinationConfig={"OnFailure": {"Destination": "kafka://dlq"}}), fail, knobs=knobs)
+    assert batch is not None
+    assert batch.oversized
+    with_dest = Harness(
+        config(DestinationConfig={"OnFailure": {"Destination": "kafka://dlq"}}), fail, knobs=knobs
+    )
     with_dest.runner.run(batch)
-    assert with_dest.invoker.events == [] and with_dest.committed() == {0: 1}
+    assert with_dest.invoker.events == []
+    assert with_dest.committed() == {0: 1}
     report = with_dest.reports[0]
-    assert report.condition == "MaximumPayloadSizeExceeded" and report.function_error is None
+    assert report.condition == "MaximumPayloadSizeExceeded"
+    assert report.function_error is None
     blocked = Harness(config(), fail, knobs=knobs)
-    assert blocked.runner.run(batch).blocked == {("t", 0)} and blocked.commits == []
+    assert blocked.runner.run(batch).blocked == {("t", 0)}
+    assert blocked.commits == []

@@ -15,8 +15,12 @@ ARN = "arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1"
 
 
 def params(**extra: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"FunctionName": "archiver", "EventSourceArn": ARN, "Topics": ["orders"],
-                            "StartingPosition": "TRIM_HORIZON"}
+    base: dict[str, Any] = {
+        "FunctionName": "archiver",
+        "EventSourceArn": ARN,
+        "Topics": ["orders"],
+        "StartingPosition": "TRIM_HORIZON",
+    }
     base.update(extra)
     return base
 
@@ -33,15 +37,23 @@ def rejected(p: dict[str, Any], match: str, **kw: Any) -> None:
 
 def test_defaults() -> None:
     c = EsmConfig.from_aws(params())
-    assert (c.batch_size, c.window_seconds, c.enabled, c.is_msk, c.provisioned_mode) == (100, 0.5, True, True, False)
-    assert c.maximum_retry_attempts == -1 and c.effective_retry_attempts == -1
+    assert (c.batch_size, c.window_seconds, c.enabled, c.is_msk, c.provisioned_mode) == (
+        100,
+        0.5,
+        True,
+        True,
+        False,
+    )
+    assert c.maximum_retry_attempts == -1
+    assert c.effective_retry_attempts == -1
 
 
 def test_self_managed_source() -> None:
     p = params(SelfManagedEventSource={"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["h1:9092", "h2:9092"]}})
     del p["EventSourceArn"]
     c = EsmConfig.from_aws(p)
-    assert not c.is_msk and c.bootstrap_servers == ("h1:9092", "h2:9092")
+    assert not c.is_msk
+    assert c.bootstrap_servers == ("h1:9092", "h2:9092")
     rejected({**p, "EventSourceArn": ARN}, "Exactly one")
 
 
@@ -51,8 +63,12 @@ def test_starting_position_required_and_at_timestamp_needs_timestamp() -> None:
     rejected(p, "StartingPosition is required")
     rejected(params(StartingPosition="AT_TIMESTAMP"), "StartingPositionTimestamp")
     rejected(params(StartingPosition="EARLIEST"), "must be one of")
-    assert EsmConfig.from_aws(params(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1750000000)
-                              ).starting_position_timestamp == 1750000000.0
+    assert (
+        EsmConfig.from_aws(
+            params(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1750000000)
+        ).starting_position_timestamp
+        == 1750000000.0
+    )
 
 
 @pytest.mark.parametrize("size", [0, 10_001, -5])
@@ -68,8 +84,12 @@ def test_window_range(window: int) -> None:
 def test_window_zero_needs_provisioned_mode() -> None:
     rejected(params(MaximumBatchingWindowInSeconds=0), "requires ProvisionedPollerConfig")
     assert EsmConfig.from_aws(params(MaximumBatchingWindowInSeconds=0, **PROVISIONED)).window_seconds == 0.0
-    assert EsmConfig.from_aws(params(MaximumBatchingWindowInSeconds=0),
-                              knobs=EsmKnobs(allow_zero_window_on_demand=True)).window_seconds == 0.0
+    assert (
+        EsmConfig.from_aws(
+            params(MaximumBatchingWindowInSeconds=0), knobs=EsmKnobs(allow_zero_window_on_demand=True)
+        ).window_seconds
+        == 0.0
+    )
 
 
 def test_500ms_cannot_be_restored_after_a_window_was_set() -> None:
@@ -88,16 +108,22 @@ def test_create_only_fields_cannot_be_updated() -> None:
             c.updated({name: value})
 
 
-@pytest.mark.parametrize("control", [
-    {"BisectBatchOnFunctionError": True}, {"MaximumRetryAttempts": 3}, {"MaximumRecordAgeInSeconds": 60},
-    {"FunctionResponseTypes": ["ReportBatchItemFailures"]},
-    {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:dlq"}}},
-])
+@pytest.mark.parametrize(
+    "control",
+    [
+        {"BisectBatchOnFunctionError": True},
+        {"MaximumRetryAttempts": 3},
+        {"MaximumRecordAgeInSeconds": 60},
+        {"FunctionResponseTypes": ["ReportBatchItemFailures"]},
+        {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:dlq"}}},
+    ],
+)
 def test_error_controls_need_provisioned_mode(control: dict[str, Any]) -> None:
     rejected(params(**control), "require ProvisionedPollerConfig")
     EsmConfig.from_aws(params(**control, **PROVISIONED))
     ignored = EsmConfig.from_aws(params(**control), knobs=EsmKnobs(on_demand_error_controls="ignore"))
-    assert not ignored.bisect_on_error and ignored.on_failure_destination is None
+    assert not ignored.bisect_on_error
+    assert ignored.on_failure_destination is None
 
 
 def test_retry_and_age_ranges() -> None:
@@ -105,20 +131,29 @@ def test_retry_and_age_ranges() -> None:
     rejected(params(MaximumRetryAttempts=-2, **PROVISIONED), "MaximumRetryAttempts")
     rejected(params(MaximumRecordAgeInSeconds=59, **PROVISIONED), "MaximumRecordAgeInSeconds")
     rejected(params(MaximumRecordAgeInSeconds=604_801, **PROVISIONED), "MaximumRecordAgeInSeconds")
-    EsmConfig.from_aws(params(MaximumRecordAgeInSeconds=30, **PROVISIONED), knobs=EsmKnobs(min_record_age_s=0))
+    EsmConfig.from_aws(
+        params(MaximumRecordAgeInSeconds=30, **PROVISIONED), knobs=EsmKnobs(min_record_age_s=0)
+    )
 
 
 def test_minus_one_retries_with_destination_means_ten() -> None:
-    c = EsmConfig.from_aws(params(DestinationConfig={"OnFailure": {"Destination": "kafka://failed"}},
-                                  **PROVISIONED))
+    c = EsmConfig.from_aws(
+        params(DestinationConfig={"OnFailure": {"Destination": "kafka://failed"}}, **PROVISIONED)
+    )
     assert c.effective_retry_attempts == 10
 
 
 def test_kafka_destination_cannot_be_the_source_topic() -> None:
-    rejected(params(DestinationConfig={"OnFailure": {"Destination": "kafka://orders"}}, **PROVISIONED),
-             "must not be a source topic")
-    rejected(params(DestinationConfig={"OnFailure": {"Destination": "http://x"}}, **PROVISIONED), "must be an")
-    rejected(params(DestinationConfig={"OnSuccess": {"Destination": "kafka://x"}}, **PROVISIONED), "OnFailure")
+    rejected(
+        params(DestinationConfig={"OnFailure": {"Destination": "kafka://orders"}}, **PROVISIONED),
+        "must not be a source topic",
+    )
+    rejected(
+        params(DestinationConfig={"OnFailure": {"Destination": "http://x"}}, **PROVISIONED), "must be an"
+    )
+    rejected(
+        params(DestinationConfig={"OnSuccess": {"Destination": "kafka://x"}}, **PROVISIONED), "OnFailure"
+    )
 
 
 def test_topic_and_group_rules() -> None:
@@ -146,7 +181,9 @@ def test_more_than_five_filters_rejected() -> None:
 
 
 def test_schema_registry_needs_provisioned_mode() -> None:
-    cfg = {"SchemaRegistryConfig": {"SchemaRegistryURI": "https://registry:8081", "EventRecordFormat": "SOURCE"}}
+    cfg = {
+        "SchemaRegistryConfig": {"SchemaRegistryURI": "https://registry:8081", "EventRecordFormat": "SOURCE"}
+    }
     rejected(params(AmazonManagedKafkaEventSourceConfig=cfg), "SchemaRegistryConfig requires")
     assert EsmConfig.from_aws(params(AmazonManagedKafkaEventSourceConfig=cfg, **PROVISIONED)).schema_registry
 
@@ -155,13 +192,17 @@ def test_poller_ranges_and_cap_at_partition_count() -> None:
     rejected(params(ProvisionedPollerConfig={"MinimumPollers": 0}), "MinimumPollers")
     rejected(params(ProvisionedPollerConfig={"MinimumPollers": 201}), "MinimumPollers")
     rejected(params(ProvisionedPollerConfig={"MaximumPollers": 2001}), "MaximumPollers")
-    rejected(params(ProvisionedPollerConfig={"MinimumPollers": 5, "MaximumPollers": 4}), "greater than or equal")
+    rejected(
+        params(ProvisionedPollerConfig={"MinimumPollers": 5, "MaximumPollers": 4}), "greater than or equal"
+    )
     c = EsmConfig.from_aws(params(ProvisionedPollerConfig={"MinimumPollers": 10, "MaximumPollers": 100}))
     model = PollerModel.for_config(c, EsmKnobs(), [0, 1, 2])
     assert (model.pollers, model.max_pollers, model.max_concurrency) == (3, 3, 3)
     on_demand = PollerModel.for_config(EsmConfig.from_aws(params()), EsmKnobs(), list(range(12)))
     assert (on_demand.pollers, on_demand.max_concurrency) == (1, 5)
-    assert EsmConfig.from_aws(params(**PROVISIONED)).updated({"ProvisionedPollerConfig": {}}).provisioned is None
+    assert (
+        EsmConfig.from_aws(params(**PROVISIONED)).updated({"ProvisionedPollerConfig": {}}).provisioned is None
+    )
 
 
 def test_timeout_cap_840_seconds() -> None:
