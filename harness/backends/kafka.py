@@ -239,6 +239,7 @@ class EmbeddedKafka(Backend):
         assert node.proc is not None
         os.killpg(node.proc.pid, signal.SIGSTOP)
         node.paused = True
+        _wait_for_stop_state(node.proc.pid, stopped=True)
 
     def resume_broker(self, broker_id: int) -> None:
         """SIGCONT a paused broker."""
@@ -246,6 +247,7 @@ class EmbeddedKafka(Backend):
         assert node.proc is not None
         os.killpg(node.proc.pid, signal.SIGCONT)
         node.paused = False
+        _wait_for_stop_state(node.proc.pid, stopped=False)
 
     def start_broker(self, broker_id: int, timeout: float | None = None) -> None:
         """Start a stopped or killed broker again (same ports, same data) and wait until it serves."""
@@ -485,6 +487,20 @@ class EmbeddedKafka(Backend):
             with contextlib.suppress(OSError):
                 node.log.close()
             node.log = None
+
+
+def _wait_for_stop_state(pid: int, *, stopped: bool, timeout: float = 5.0) -> None:
+    """Signals arrive asynchronously: return once /proc shows the process stopped (T) or running again."""
+    deadline = time.monotonic() + timeout  # real time: waits for the kernel
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return  # gone (or no /proc): nothing to wait for
+        state = stat[stat.rindex(")") + 2]
+        if (state == "T") == stopped:
+            return
+        time.sleep(0.01)
 
 
 def _distinct_free_port(taken: set[int]) -> int:
