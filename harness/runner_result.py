@@ -1,0 +1,57 @@
+"""What one `msk-harness run` produced: the timeline, the faults fired and the verification report.
+
+The runner builds a `RunResult`; harness/report renders it (terminal, JSON, JUnit, HTML).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from harness.verify.result import VerificationReport
+
+
+@dataclass(frozen=True)
+class TimePoint:
+    """One sample of the pipeline's counters, taken by the runner's sampler."""
+
+    t_seconds: float  # clock seconds since the run started
+    produced: int  # records acknowledged by Kafka
+    invoked_records: int  # records handed to the function (retries counted again)
+    archived_records: int  # records in objects Firehose delivered to S3
+    lag: int  # end offsets minus the ESM's committed offsets, summed over partitions
+    objects: int  # objects Firehose delivered to S3
+
+
+@dataclass(frozen=True)
+class FaultEvent:
+    """One fault the timeline fired (or ended), and whether the injection itself worked."""
+
+    t_seconds: float  # clock seconds since the run started
+    description: str  # e.g. "broker 0 kill (line 31)" or "end: firehose throttling (line 40)"
+    ok: bool  # False when the injector raised; the description then carries the reason
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one run of a scenario produced."""
+
+    scenario_name: str
+    scenario_path: str
+    started_at: datetime  # wall-clock UTC instant the run started
+    clock_start: datetime  # the scenario clock's instant at the start
+    speed: float  # the scenario clock's speed factor
+    wall_seconds: float
+    clock_seconds: float
+    timeline: tuple[TimePoint, ...]
+    faults: tuple[FaultEvent, ...]
+    invocations: int
+    failed_invocations: int
+    function_errors: dict[str, int]  # errorType -> count
+    verification: VerificationReport  # empty (nothing produced or read) when the run failed before verifying
+    error: str | None = None  # set when the run could not complete (a backend failed, interrupted, ...)
+
+    @property
+    def passed(self) -> bool:
+        """True when the run completed and every expectation held."""
+        return self.error is None and self.verification.passed
