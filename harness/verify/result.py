@@ -7,47 +7,49 @@ returns.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from harness.verify.latency import percentile
 
 
-class ArchivedRecordLike(Protocol):
-    """What the verifier reads of an archived record (lambda/archive_format.py's ArchivedRecord fits it)."""
+@dataclass(frozen=True)
+class ArchivedDigest:
+    """One archived record as the verifier keeps it: coordinates, key, headers and the value's hash and size.
+
+    Values are hashed on read instead of kept, so a snapshot of millions of records stays small.
+    """
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value_sha256: str | None  # None for a tombstone
+    value_size: int
+    headers: tuple[tuple[str, bytes | None], ...] = ()
 
     @property
-    def topic(self) -> str:
-        """Kafka topic."""
-        ...
+    def identity(self) -> tuple[str, int, int]:
+        """(topic, partition, offset)."""
+        return (self.topic, self.partition, self.offset)
 
-    @property
-    def partition(self) -> int:
-        """Kafka partition."""
-        ...
-
-    @property
-    def offset(self) -> int:
-        """Kafka offset."""
-        ...
-
-    @property
-    def key(self) -> bytes | None:
-        """Key bytes, None for a null key."""
-        ...
-
-    @property
-    def value(self) -> bytes | None:
-        """Value bytes, None for a tombstone."""
-        ...
-
-    @property
-    def headers(self) -> tuple[tuple[str, bytes | None], ...]:
-        """Headers in record order, duplicates kept."""
-        ...
+    @classmethod
+    def of(
+        cls,
+        topic: str,
+        partition: int,
+        offset: int,
+        *,
+        key: bytes | None,
+        value: bytes | None,
+        headers: tuple[tuple[str, bytes | None], ...] = (),
+    ) -> ArchivedDigest:
+        """The digest of a record with these fields (the value is hashed here)."""
+        digest = None if value is None else hashlib.sha256(value).hexdigest()
+        return cls(topic, partition, offset, key, digest, 0 if value is None else len(value), tuple(headers))
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class ArchivedObject:
     size_bytes: int
     compression: str  # UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY (or "unknown" when undecodable)
     last_modified: datetime | None
-    records: tuple[ArchivedRecordLike, ...] = ()
+    records: tuple[ArchivedDigest, ...] = ()
     lines: int = 0  # non-blank lines decoded (part lines included)
     error_output: bool = False  # under the error output prefix
 
@@ -132,6 +134,13 @@ class VerificationReport:
     unreadable: tuple[str, ...]  # "key: reason" for objects/lines that failed to decode
     checks: tuple[CheckResult, ...]  # one per expectation in the scenario
     error_objects: tuple[ArchiveObjectInfo, ...] = ()  # objects under the error output prefix
+    diverted: tuple[RecordRef, ...] = ()  # not archived, but named by the on-failure destination
+    small_object_bytes: int = 1_048_576  # objects below this size count as small files
+
+    @property
+    def small_objects(self) -> tuple[ArchiveObjectInfo, ...]:
+        """Data objects smaller than `small_object_bytes` (the small-file problem for Athena/Glue)."""
+        return tuple(o for o in self.objects if o.size_bytes < self.small_object_bytes)
 
     @property
     def passed(self) -> bool:
