@@ -1,0 +1,244 @@
+"""Read an archive back from any S3 endpoint: list, download, decompress, decode the archive lines.
+
+`read_archive(s3_client, bucket, prefix)` lists every object under `prefix` (paginated), downloads them with a
+bounded thread pool (objects are decoded in key order as they arrive, so at most a window of bodies is held),
+undoes each object's compression (harness/verify/codec.py) and decodes its lines with the archiver's own
+reference decoder, lambda/archive_format.py, loaded by path (lambda/ is a code root, not a package). Split
+records are reassembled across objects with one `Reassembler`; a rebuilt record belongs to the object holding
+its last missing part.
+
+Nothing stops the read: an object that cannot be downloaded or decompressed is reported as `"key: reason"`,
+a line that does not decode as `"key line N: reason"`, a split record that never got all its parts as
+`"key: split record t-p@o missing parts"`, and every other object and line is still read.
+
+Objects under the error output prefix hold Firehose error records, not archive lines: they are listed in
+`error_objects` with their line count and are not decoded. Values are hashed on read (`ArchivedDigest`), not
+kept.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from harness.verify.codec import UndecodableObjectError, decompress, detect_compression
+from harness.verify.result import ArchivedDigest, ArchivedObject, ArchiveSnapshot
+
+ARCHIVE_FORMAT_PATH = Path(__file__).resolve().parents[2] / "lambda" / "archive_format.py"
+# Error-output types Firehose writes for S3 destinations (spec firehose §6.6); with an unset or
+# expression-led ErrorOutputPrefix, error objects start with one of these.
+ERROR_OUTPUT_TYPES = (
+    "processing-failed",
+    "format-conversion-failed",
+    "activePartitionExceeded",
+    "decompression-failed",
+    "metadata-extraction-failed",
+)
+DEFAULT_MAX_WORKERS = 8
+
+ProgressCallback = Callable[[int, int], None]  # (objects read, objects listed)
+
+
+def load_archive_format(path: Path = ARCHIVE_FORMAT_PATH) -> ModuleType:
+    """lambda/archive_format.py as a module (reused when already imported from the same file)."""
+    resolved = path.resolve()
+    loaded = sys.modules.get("archive_format")
+    if loaded is not None and Path(str(getattr(loaded, "__file__", ""))).resolve() == resolved:
+        return loaded
+    if loaded is not None:
+        raise ImportError(f"another 'archive_format' module is already imported from {loaded.__file__}")
+    spec = importlib.util.spec_from_file_location("archive_format", resolved)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the archive format from {resolved}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["archive_format"] = module  # dataclasses need the module registered
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules["archive_format"]
+        raise
+    return module
+
+
+def error_roots(error_output_prefix: str | None) -> tuple[str, ...]:
+    """Key prefixes under which error objects land for a stream's ErrorOutputPrefix (None: not known)."""
+    literal = (error_output_prefix or "").split("!{", 1)[0]
+    if literal:
+        return (literal,)
+    return tuple(f"{kind}/" for kind in ERROR_OUTPUT_TYPES)
+
+
+@dataclass(frozen=True)
+class FetchedObject:
+    """One downloaded object (or why it could not be downloaded)."""
+
+    key: str
+    size_bytes: int
+    last_modified: datetime | None
+    content_encoding: str | None
+    body: bytes | None
+    error: str | None = None
+
+
+def decode_archive(
+    fetched: Iterable[FetchedObject],
+    *,
+    bucket: str,
+    prefix: str = "",
+    error_prefixes: tuple[str, ...] = (),
+    archive_format: ModuleType | None = None,
+) -> ArchiveSnapshot:
+    """Decompress and decode downloaded objects, in the order given, into a snapshot (pure)."""
+    decoder = _Decoder(archive_format or load_archive_format(), error_prefixes)
+    objects: list[ArchivedObject] = []
+    error_objects: list[ArchivedObject] = []
+    for item in fetched:
+        obj = decoder.object(item)
+        (error_objects if obj.error_output else objects).append(obj)
+    return ArchiveSnapshot(bucket, prefix, tuple(objects), tuple(error_objects), decoder.finish())
+
+
+class _Decoder:
+    """Decodes objects one after another, sharing one Reassembler so split records can span objects."""
+
+    def __init__(self, fmt: ModuleType, error_prefixes: tuple[str, ...]) -> None:
+        self._fmt = fmt
+        self._error_prefixes = error_prefixes
+        self._reassembler = fmt.Reassembler()
+        self._part_seen_in: dict[tuple[str, int, int], str] = {}
+        self.unreadable: list[str] = []
+
+    def object(self, item: FetchedObject) -> ArchivedObject:
+        """Decode one object (its unreadable parts go to `unreadable`)."""
+        is_error = bool(self._error_prefixes) and item.key.startswith(self._error_prefixes)
+        meta = (item.key, item.size_bytes)
+        if item.body is None:
+            self.unreadable.append(f"{item.key}: {item.error or 'no body'}")
+            return ArchivedObject(*meta, "unknown", item.last_modified, error_output=is_error)
+        compression = detect_compression(item.key, item.content_encoding, item.body)
+        try:
+            body = decompress(compression, item.body)
+        except UndecodableObjectError as exc:
+            self.unreadable.append(f"{item.key}: {exc}")
+            return ArchivedObject(*meta, compression, item.last_modified, error_output=is_error)
+        if is_error:
+            lines = sum(1 for line in body.split(b"\n") if line.strip())
+            return ArchivedObject(*meta, compression, item.last_modified, lines=lines, error_output=True)
+        records, lines = self._lines(item.key, body)
+        return ArchivedObject(*meta, compression, item.last_modified, tuple(records), lines)
+
+    def _lines(self, key: str, body: bytes) -> tuple[list[ArchivedDigest], int]:
+        fmt = self._fmt
+        records: list[ArchivedDigest] = []
+        lines = 0
+        for number, line in enumerate(body.split(b"\n"), start=1):
+            if not line.strip():
+                continue
+            lines += 1
+            try:
+                decoded = fmt.decode_line(line)
+                if isinstance(decoded, fmt.RecordPart):
+                    self._part_seen_in[(decoded.topic, decoded.partition, decoded.offset)] = key
+                record = self._reassembler.add(decoded)
+            except fmt.ArchiveFormatError as exc:
+                self.unreadable.append(f"{key} line {number}: {exc}")
+                continue
+            if record is not None:
+                records.append(
+                    ArchivedDigest.of(
+                        record.topic,
+                        record.partition,
+                        record.offset,
+                        key=record.key,
+                        value=record.value,
+                        headers=record.headers,
+                    )
+                )
+        return records, lines
+
+    def finish(self) -> tuple[str, ...]:
+        """Everything unreadable, plus split records still missing parts."""
+        for topic, partition, offset in self._reassembler.incomplete():
+            where = self._part_seen_in.get((topic, partition, offset), "?")
+            self.unreadable.append(f"{where}: split record {topic}-{partition}@{offset} missing parts")
+        return tuple(self.unreadable)
+
+
+def list_objects(s3_client: Any, bucket: str, prefix: str = "") -> list[dict[str, Any]]:
+    """Every object under `prefix` (all pages), sorted by key: dicts with Key, Size, LastModified."""
+    found: list[dict[str, Any]] = []
+    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        found.extend(page.get("Contents", ()))
+    return sorted(found, key=lambda entry: str(entry["Key"]))
+
+
+def _fetch(s3_client: Any, bucket: str, entry: dict[str, Any]) -> FetchedObject:
+    key = str(entry["Key"])
+    size = int(entry.get("Size", 0))
+    modified = entry.get("LastModified")
+    try:
+        response = s3_client.get_object(Bucket=bucket, Key=key)
+        body = response["Body"].read()
+    except Exception as exc:  # any failure to download is reported with the key, not raised
+        return FetchedObject(key, size, modified, None, None, f"download failed: {type(exc).__name__}: {exc}")
+    return FetchedObject(key, size, modified, response.get("ContentEncoding"), bytes(body))
+
+
+def fetch_objects(
+    s3_client: Any,
+    bucket: str,
+    entries: list[dict[str, Any]],
+    *,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    on_progress: ProgressCallback | None = None,
+) -> Iterator[FetchedObject]:
+    """Download `entries` with up to `max_workers` threads, yielding them in the given order."""
+    if max_workers < 1:
+        raise ValueError(f"max_workers must be >= 1, got {max_workers}")
+    window = 2 * max_workers
+    total = len(entries)
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="archive-read") as pool:
+        pending: list[Future[FetchedObject]] = []
+        upcoming = iter(entries)
+        done = 0
+        for entry in upcoming:
+            pending.append(pool.submit(_fetch, s3_client, bucket, entry))
+            if len(pending) >= window:
+                break
+        while pending:
+            result = pending.pop(0).result()
+            next_entry = next(upcoming, None)
+            if next_entry is not None:
+                pending.append(pool.submit(_fetch, s3_client, bucket, next_entry))
+            done += 1
+            if on_progress is not None:
+                on_progress(done, total)
+            yield result
+
+
+def read_archive(
+    s3_client: Any,
+    bucket: str,
+    prefix: str = "",
+    *,
+    error_prefix: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    archive_format_path: Path = ARCHIVE_FORMAT_PATH,
+) -> ArchiveSnapshot:
+    """Everything under s3://bucket/prefix, decoded; `error_prefix`: the stream's ErrorOutputPrefix."""
+    fmt = load_archive_format(archive_format_path)
+    entries = list_objects(s3_client, bucket, prefix)
+    if on_progress is not None:
+        on_progress(0, len(entries))
+    fetched = fetch_objects(s3_client, bucket, entries, max_workers=max_workers, on_progress=on_progress)
+    return decode_archive(
+        fetched, bucket=bucket, prefix=prefix, error_prefixes=error_roots(error_prefix), archive_format=fmt
+    )
