@@ -54,6 +54,8 @@ def plain_consumer(servers: str, topic: str, records: int, group: str) -> float:
     while seen < records:
         for batch in consumer.poll(timeout_ms=500).values():
             seen += len(batch)
+        if time.perf_counter() - started > 600:
+            raise RuntimeError(f"plain consumer saw only {seen} of {records} records")
     elapsed = time.perf_counter() - started
     consumer.close(autocommit=False)
     return records / elapsed
@@ -79,6 +81,8 @@ def esm_run(
         while esm.committed_offsets() != expected:
             if esm.poll_error() is not None:
                 raise RuntimeError("ESM poll loop failed") from esm.poll_error()
+            if time.perf_counter() - started > 600:
+                raise RuntimeError(f"ESM did not finish: committed {esm.committed_offsets()}, expected {expected}")
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
         invocations = len(esm.invocations())

@@ -47,7 +47,7 @@ from harness.esm.retry import AttemptLog, BatchRunner, FailureReport, RunResult
 from harness.esm.scaling import PollerModel
 from harness.esm.settings import ConsumerGroupRegistry, EsmConfig
 
-_BACKLOG_BATCHES = 4  # pause fetching a partition once this many batches' worth of records wait
+_BACKLOG_BATCHES = 4  # stop fetching a partition once this many batches' worth of records wait
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ class EventSourceMapping(Backend):
         self._batchers: list[Batcher] = []
         self.model: PollerModel | None = None
         self._error: BaseException | None = None
+        self._next_offset: dict[int, int] = {}
 
     # --- observation -------------------------------------------------------------------------------------
     @property
@@ -170,8 +171,11 @@ class EventSourceMapping(Backend):
         if self._config.starting_position == "LATEST" and self._knobs.startup_delay_ms:
             self._clock.sleep(self._knobs.startup_delay_ms / 1000)
         start = log.position_at(self._config.starting_position, self._config.starting_position_timestamp)
+        self._next_offset = {}
         for partition, committed in log.committed().items():
-            log.seek(partition, committed if committed is not None else start[partition])  # commits win
+            position = committed if committed is not None else start[partition]  # existing commits win
+            log.seek(partition, position)
+            self._next_offset[partition] = position
         model = self.model = PollerModel.for_config(self._config, self._knobs, partitions)
         self._batchers = [self._new_batcher() for _ in range(model.pollers)]
         if self._config.on_failure_destination is not None:
@@ -238,15 +242,18 @@ class EventSourceMapping(Backend):
         assert self.model is not None
         log, pool, model = self._log, self._pool, self.model
         busy = 0
-        paused: set[int] = set()
+        held_back: set[int] = set()
         while not self._stopping.is_set():
             busy -= self._drain_done()
             self._flush_commits()
             now = self._clock.monotonic()
             for record in log.poll(timeout_ms=self._poll_timeout_ms(now)):
+                if record.offset < self._next_offset.get(record.partition, -1):
+                    continue  # already queued (a fetch that raced a narrowed assignment)
+                self._next_offset[record.partition] = record.offset + 1
                 keep = self._filter.keep(record)
                 self._batcher_for(record.partition).add(record, delivered=keep, now=self._clock.monotonic())
-            paused = self._apply_backpressure(paused)
+            held_back = self._apply_backpressure(held_back)
             if not self._config.enabled:
                 continue
             for batcher in self._batchers:
@@ -263,15 +270,15 @@ class EventSourceMapping(Backend):
             return 100
         return max(0, min(100, int((min(dues) - now) * 1000)))
 
-    def _apply_backpressure(self, paused: set[int]) -> set[int]:
+    def _apply_backpressure(self, held_back: set[int]) -> set[int]:
         assert self._log is not None
         assert self.model is not None
         limit = max(1, self._config.batch_size) * _BACKLOG_BATCHES
         wanted = {
             p for p in self.model.partitions if self._batcher_for(p).pending((self._config.topic, p)) >= limit
         }
-        self._log.pause(wanted - paused)
-        self._log.resume(paused - wanted)
+        if wanted != held_back:
+            self._log.fetch_only(set(self.model.partitions) - wanted, self._next_offset)
         return wanted
 
     def _drain_done(self) -> int:

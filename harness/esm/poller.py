@@ -45,7 +45,7 @@ def to_kafka_record(message: Any) -> KafkaRecord:
 
 
 class KafkaLog:
-    """Consumer for one topic: resolve starting positions, poll records, pause/resume and commit offsets."""
+    """Consumer for one topic: resolve starting positions, poll records, narrow fetching, commit offsets."""
 
     def __init__(self, *, bootstrap_servers: str, topic: str, group_id: str, client_id: str) -> None:
         self.topic = topic
@@ -100,21 +100,23 @@ class KafkaLog:
         self._consumer.seek(self._tps[partition], offset)
 
     def poll(self, timeout_ms: int) -> list[KafkaRecord]:
-        """Records fetched for non-paused partitions, per partition in offset order."""
+        """Records fetched for the partitions being fetched, per partition in offset order."""
         batches = self._consumer.poll(timeout_ms=timeout_ms)
         return [to_kafka_record(m) for messages in batches.values() for m in messages]
 
-    def pause(self, partitions: Iterable[int]) -> None:
-        """Stop fetching these partitions."""
-        tps = [self._tps[p] for p in partitions]
-        if tps:
-            self._consumer.pause(*tps)
+    def fetch_only(self, partitions: Iterable[int], positions: dict[int, int]) -> None:
+        """Fetch just these partitions, re-added ones from `positions` (backpressure for full partitions).
 
-    def resume(self, partitions: Iterable[int]) -> None:
-        """Fetch these partitions again."""
-        tps = [self._tps[p] for p in partitions]
-        if tps:
-            self._consumer.resume(*tps)
+        kafka-python 3.0.12 can leave a resumed partition parked forever after `pause()` (its KAFKA-7548
+        parking waits for an empty in-line slot that never comes), so backpressure narrows the assignment
+        instead and seeks re-added partitions to where the ESM stopped queueing.
+        """
+        wanted = sorted(set(partitions))
+        current = {tp.partition for tp in self._consumer.assignment()}
+        self._consumer.assign([self._tps[p] for p in wanted])
+        for partition in wanted:
+            if partition not in current and partition in positions:
+                self._consumer.seek(self._tps[partition], positions[partition])
 
     def commit(self, offsets: dict[int, int]) -> None:
         """Synchronously commit `offsets` (partition -> offset to read next) for the group."""

@@ -277,3 +277,17 @@ def test_disabled_mapping_does_not_invoke(
         assert esm.committed_offsets() == {}
         esm.update({"Enabled": True})
         wait_for(lambda: esm.committed_offsets() == {0: 3}, what="commit after enabling")
+
+
+def test_backlog_larger_than_the_fetch_limit_is_delivered_in_order(
+    kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
+) -> None:
+    # BatchSize 10 holds back fetching a partition at 40 queued records, so fetching narrows and widens often.
+    topic = unique_topic("backlog")
+    create_topic(kafka, topic, 2)
+    produce(kafka, topic, [(i % 2, b"r%d" % i) for i in range(600)])
+    with mapping(kafka, function, config(topic, BatchSize=10)) as esm:
+        wait_for(lambda: esm.committed_offsets() == {0: 300, 1: 300}, timeout=120, what="backlog commits")
+    delivered = function.delivered(topic)
+    for p in range(2):
+        assert [o for q, o in delivered if q == p] == list(range(300))
