@@ -1,0 +1,216 @@
+"""The verification ledger: every produced record held against what the archive holds, then the checks.
+
+`match_archive(produced, snapshot, delivered_at)` matches records by identity `(topic, partition, offset)`:
+
+* **lost** — produced (acknowledged by Kafka) and never archived. Records the on-failure destination names are
+  split off as **diverted**: not archived, but not silently gone either.
+* **duplicates** — every archived copy beyond the first of an identity (redelivered batches, retried calls).
+* **corrupted** — an identity whose archived key, headers, value hash or value size differs from what was
+  produced (any copy); named once, with what differs.
+* **unexpected** — archived identities the ledger does not hold (named once).
+* **order violations** — within one object and one partition, a record whose offset is below one seen earlier
+  in that object (later copies of an offset already in the object are duplicates, not order problems). Order
+  across objects is not checked: Firehose does not keep it (spec firehose §7.1).
+* **latency** — per produced record archived: the earliest delivery time of an object holding it minus its
+  produce time (see harness/verify/latency.py).
+
+Limits: a record missing from the ledger (the producer never saw its acknowledgement) but present in Kafka
+shows up as unexpected. Content is compared through SHA-256 of the value, not byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from firehose_emulator.delivery_types import DeliveredObject
+from harness.load import ProducedRecord
+from harness.scenario_model import Expectations
+from harness.verify.checks import (
+    DEFAULT_SMALL_OBJECT_BYTES,
+    CheckInputs,
+    build_checks,
+    hour_prefix,
+)
+from harness.verify.destination import summarize_failures
+from harness.verify.result import (
+    ArchivedDigest,
+    ArchiveObjectInfo,
+    ArchiveSnapshot,
+    RecordRef,
+    VerificationReport,
+)
+
+Identity = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class LedgerMatch:
+    """Produced vs archived, before any expectation is applied."""
+
+    archived_records: int
+    unique_archived: int
+    lost: tuple[RecordRef, ...]
+    duplicates: int
+    corrupted: tuple[tuple[RecordRef, str], ...]  # (record as produced, what differs)
+    unexpected: tuple[RecordRef, ...]
+    order_violations: tuple[str, ...]
+    latencies_ms: tuple[float, ...]
+    undelivered_time: int  # archived produced records whose object has no delivery time
+
+
+def _ref(record: ProducedRecord | ArchivedDigest) -> RecordRef:
+    return RecordRef(record.topic, record.partition, record.offset, record.key, record.value_sha256)
+
+
+def _difference(produced: ProducedRecord, archived: ArchivedDigest) -> str | None:
+    problems = []
+    if archived.key != produced.key:
+        problems.append(f"key {archived.key!r:.60} != produced {produced.key!r:.60}")
+    if archived.value_sha256 != produced.value_sha256:
+        problems.append(f"value sha256 {archived.value_sha256} != produced {produced.value_sha256}")
+    elif archived.value_size != produced.value_size:
+        problems.append(f"value size {archived.value_size} != produced {produced.value_size}")
+    if archived.headers != tuple(produced.headers):
+        problems.append(f"headers {archived.headers!r:.120} != produced {tuple(produced.headers)!r:.120}")
+    return "; ".join(problems) or None
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
+
+
+def match_archive(
+    produced: Sequence[ProducedRecord],
+    snapshot: ArchiveSnapshot,
+    delivered_at: Mapping[str, datetime] | None = None,
+) -> LedgerMatch:
+    """Match the ledger against the snapshot (delivery times by key; default: each object's LastModified)."""
+    by_id: dict[Identity, ProducedRecord] = {(p.topic, p.partition, p.offset): p for p in produced}
+    copies: dict[Identity, int] = {}
+    first_delivery: dict[Identity, datetime] = {}
+    corrupted: dict[Identity, tuple[RecordRef, str]] = {}
+    unexpected: dict[Identity, RecordRef] = {}
+    order: list[str] = []
+    archived = duplicates = 0
+    times = delivered_at or {}
+    for obj in snapshot.objects:
+        when = times.get(obj.key, obj.last_modified)
+        highest: dict[tuple[str, int], int] = {}
+        in_object: set[Identity] = set()
+        for record in obj.records:
+            ident = record.identity
+            archived += 1
+            seen = copies.get(ident, 0)
+            copies[ident] = seen + 1
+            duplicates += seen > 0
+            if ident not in in_object:
+                in_object.add(ident)
+                partition = (record.topic, record.partition)
+                top = highest.get(partition)
+                if top is not None and record.offset < top:
+                    order.append(
+                        f"{obj.key}: {record.topic}-{record.partition}@{record.offset} after offset {top}"
+                    )
+                highest[partition] = record.offset if top is None else max(top, record.offset)
+            source = by_id.get(ident)
+            if source is None:
+                unexpected.setdefault(ident, _ref(record))
+                continue
+            if ident not in corrupted:
+                difference = _difference(source, record)
+                if difference is not None:
+                    corrupted[ident] = (_ref(source), difference)
+            if when is not None:
+                when = _utc(when)
+                earlier = first_delivery.get(ident)
+                first_delivery[ident] = when if earlier is None else min(earlier, when)
+    lost = tuple(_ref(by_id[i]) for i in sorted(by_id) if i not in copies)
+    latencies = tuple(
+        (first_delivery[i] - _utc(by_id[i].produced_at)).total_seconds() * 1000.0
+        for i in sorted(first_delivery)
+    )
+    undelivered = sum(1 for i in copies if i in by_id and i not in first_delivery)
+    return LedgerMatch(
+        archived_records=archived,
+        unique_archived=len(copies),
+        lost=lost,
+        duplicates=duplicates,
+        corrupted=tuple(corrupted[i] for i in sorted(corrupted)),
+        unexpected=tuple(unexpected[i] for i in sorted(unexpected)),
+        order_violations=tuple(order),
+        latencies_ms=latencies,
+        undelivered_time=undelivered,
+    )
+
+
+def object_infos(snapshot: ArchiveSnapshot, *, errors: bool = False) -> tuple[ArchiveObjectInfo, ...]:
+    """The snapshot's data objects (or error objects) as report rows."""
+    source = snapshot.error_objects if errors else snapshot.objects
+    return tuple(
+        ArchiveObjectInfo(
+            key=o.key,
+            size_bytes=o.size_bytes,
+            record_count=o.lines if errors else len(o.records),
+            compression=o.compression,
+            last_modified=o.last_modified,
+            hour_prefix=hour_prefix(o.key),
+        )
+        for o in source
+    )
+
+
+def verify(
+    produced: Sequence[ProducedRecord],
+    archive: ArchiveSnapshot,
+    expect: Expectations,
+    *,
+    delivery_log: Sequence[DeliveredObject] = (),
+    destination_records: Sequence[Mapping[str, Any]] = (),
+    default_key_pattern: str | None = None,
+    small_object_bytes: int = DEFAULT_SMALL_OBJECT_BYTES,
+) -> VerificationReport:
+    """Hold the ledger against the archive and apply every expectation (one CheckResult each).
+
+    `delivery_log` gives exact delivery times (else S3 LastModified); `destination_records` are the parsed
+    on-failure records; `default_key_pattern` replaces the hive layout when the scenario sets no key_pattern.
+    """
+    delivered = {entry.key: entry.delivered_at for entry in delivery_log if entry.bucket == archive.bucket}
+    matched = match_archive(produced, archive, delivered)
+    by_id = {(p.topic, p.partition, p.offset): p for p in produced}
+    failures = summarize_failures(destination_records, by_id)
+    diverted = tuple(r for r in matched.lost if (r.topic, r.partition, r.offset) in failures.identities)
+    lost = tuple(r for r in matched.lost if (r.topic, r.partition, r.offset) not in failures.identities)
+    objects = object_infos(archive)
+    inputs = CheckInputs(
+        produced=len(produced),
+        match=matched,
+        lost=lost,
+        diverted=diverted,
+        objects=objects,
+        error_objects=object_infos(archive, errors=True),
+        unreadable=archive.unreadable,
+        failures=failures,
+        default_key_pattern=default_key_pattern,
+    )
+    checks, bad_keys = build_checks(inputs, expect)
+    return VerificationReport(
+        produced=len(produced),
+        archived_records=matched.archived_records,
+        unique_archived=matched.unique_archived,
+        lost=lost,
+        duplicates=matched.duplicates,
+        corrupted=tuple(ref for ref, _ in matched.corrupted),
+        unexpected=matched.unexpected,
+        order_violations=matched.order_violations,
+        latencies_ms=matched.latencies_ms,
+        objects=objects,
+        bad_keys=bad_keys,
+        unreadable=archive.unreadable,
+        checks=checks,
+        error_objects=inputs.error_objects,
+        diverted=diverted,
+        small_object_bytes=small_object_bytes,
+    )
