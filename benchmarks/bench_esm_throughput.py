@@ -82,7 +82,8 @@ def esm_run(
             if esm.poll_error() is not None:
                 raise RuntimeError("ESM poll loop failed") from esm.poll_error()
             if time.perf_counter() - started > 600:
-                raise RuntimeError(f"ESM did not finish: committed {esm.committed_offsets()}, expected {expected}")
+                committed = esm.committed_offsets()
+                raise RuntimeError(f"ESM did not finish: committed {committed}, expected {expected}")
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
         invocations = len(esm.invocations())

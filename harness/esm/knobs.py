@@ -177,4 +177,8 @@ _ONLY_DEFAULT = (
     "accept_legacy_item_identifier_shapes",
     "payload_size_accounting",
     "kafka_destination_copy_headers",
+    "update_restart_delay_ms",
+    "schema_registry_json_encoding",
+    "bisect_counts_as_retry",
+    "bisect_on_partial_failure",
 )
