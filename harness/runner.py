@@ -1,0 +1,351 @@
+"""Runs one scenario end to end: start the pipeline, drive the load and the fault timeline, settle, verify.
+
+Sequence: start `Pipeline` (stack, topic, bucket, Firehose stream, function runtime, ESM) -> send the load on
+the scenario's clock while the fault timeline fires and a probe samples the counters -> wait until settled
+(every produced record committed, nothing left in Firehose, no timed fault still to come) or until
+`expect.settle_seconds` of clock time after the last send -> read the archive and verify -> stop everything
+in reverse order (also on Ctrl-C / SIGTERM, which arrive here as exceptions from the CLI's handlers).
+
+The buffer interval is never cut short: Firehose delivers when the scenario's clock says the interval has
+passed, so a 900-second interval is fast only because the scenario runs its clock fast.
+
+Example::
+
+    scenario = load_scenario("scenarios/smoke.yaml")
+    result = run_scenario(scenario, RunOptions())
+    print(result.passed, result.verification.lost)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from harness.backends.kafka import EmbeddedKafka
+from harness.clock import Clock, ScaledClock, SystemClock
+from harness.faults import FaultTimeline, PipelineInjectors
+from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
+from harness.progress import NullProgress, Progress, Snapshot
+from harness.runner_pipeline import Pipeline
+from harness.runner_result import RunResult, TimePoint
+from harness.runner_wait import Ledger, PipelineProbe
+from harness.scenario_model import Scenario
+from harness.verify.archive import read_archive
+from harness.verify.ledger import verify
+from harness.verify.result import ArchiveSnapshot, VerificationReport
+
+TICK_WALL_SECONDS = 0.1  # how often the timeline and the settle check look (real time)
+SAMPLE_WALL_SECONDS = 0.5  # how often a TimePoint is recorded (real time)
+MAX_TIMELINE_POINTS = 2000
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: backend override, progress display, wall clock, where relative code dirs resolve."""
+
+    backend: str | None = None  # embedded | docker | external for Kafka and S3; None = the scenario's
+    progress: Progress = field(default_factory=NullProgress)
+    wall_clock: Clock = field(default_factory=SystemClock)
+    cwd: Path | None = None
+    code_dir: Path | None = None  # replaces the scenario's function code_dir (tests, the pytest plugin)
+
+
+class RunInterruptedError(Exception):
+    """The run was interrupted (Ctrl-C / SIGTERM); everything was stopped."""
+
+
+def scenario_clock(scenario: Scenario) -> ScaledClock:
+    """The scenario's clock: its start instant (default now) at its speed."""
+    return ScaledClock(start=scenario.clock.start, speed=scenario.clock.speed)
+
+
+def empty_report(produced: int) -> VerificationReport:
+    """The report of a run that never got to verification."""
+    return VerificationReport(
+        produced=produced,
+        archived_records=0,
+        unique_archived=0,
+        lost=(),
+        duplicates=0,
+        corrupted=(),
+        unexpected=(),
+        order_violations=(),
+        latencies_ms=(),
+        objects=(),
+        bad_keys=(),
+        unreadable=(),
+        checks=(),
+    )
+
+
+def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> RunResult:
+    """Run `scenario` and return its result; backends that fail are reported in `RunResult.error`.
+
+    Raises RunInterruptedError (after stopping everything) when a KeyboardInterrupt arrives.
+    """
+    return _Run(scenario, options or RunOptions()).execute()
+
+
+class _Run:
+    """One run's state: the pipeline, the ledger, the timeline, the samples."""
+
+    def __init__(self, scenario: Scenario, options: RunOptions) -> None:
+        self.scenario = scenario
+        self.options = options
+        self.wall = options.wall_clock
+        self.clock = scenario_clock(scenario)
+        self.speed = scenario.clock.speed
+        self.ledger = Ledger()
+        self.timeline_points: list[TimePoint] = []
+        self.origin = 0.0
+        self.wall_origin = self.wall.monotonic()
+        self.phase = "starting"
+        self.timeline: FaultTimeline | None = None
+        self.probe: PipelineProbe | None = None
+        self.load_error: BaseException | None = None
+        self.load_summary: LoadSummary | None = None
+        self.settled = False
+        self.stats: tuple[int, int, dict[str, int]] = (0, 0, {})
+
+    # --- the whole run ----------------------------------------------------------------------------------
+    def execute(self) -> RunResult:
+        started_at = self.wall.now()
+        clock_start = self.clock.now()
+        error: str | None = None
+        report: VerificationReport | None = None
+        pipeline = Pipeline(
+            self.scenario,
+            clock=self.clock,
+            backend=self.options.backend,
+            speed=self.speed,
+            cwd=self.options.cwd,
+            code_dir=self.options.code_dir,
+        )
+        with self.options.progress as progress:
+            self._progress = progress
+            self._show()
+            try:
+                pipeline.start()
+                self.origin = self.clock.monotonic()
+                report, error = self._drive(pipeline)
+            except KeyboardInterrupt as exc:
+                self.phase = "stopping"
+                self._show()
+                _stop_quietly(pipeline)
+                raise RunInterruptedError(str(exc) or "interrupted") from exc
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            finally:
+                self.phase = "stopping"
+                self._show()
+                self.stats = _invocation_stats(pipeline)
+                stop_error = _stop_quietly(pipeline)
+                error = error or stop_error
+        invocations, failed, errors = self.stats
+        return RunResult(
+            scenario_name=self.scenario.name,
+            scenario_path=str(self.scenario.path),
+            started_at=started_at,
+            clock_start=clock_start,
+            speed=self.speed,
+            wall_seconds=self.wall.monotonic() - self.wall_origin,
+            clock_seconds=self.clock.monotonic() - self.origin if self.origin else 0.0,
+            timeline=tuple(self.timeline_points),
+            faults=self.timeline.events() if self.timeline is not None else (),
+            invocations=invocations,
+            failed_invocations=failed,
+            function_errors=errors,
+            verification=report if report is not None else empty_report(len(self.ledger)),
+            error=error,
+        )
+
+    def _drive(self, pipeline: Pipeline) -> tuple[VerificationReport | None, str | None]:
+        assert pipeline.esm is not None
+        assert pipeline.runtime is not None
+        assert pipeline.stack is not None
+        service = pipeline.firehose_service()
+        stream = service.stream(pipeline.stream_name)
+        delivery = stream.delivery
+        assert delivery is not None
+        self.probe = PipelineProbe(
+            self.ledger,
+            pipeline.esm,
+            delivery_log=lambda: service.attempts(pipeline.stream_name),
+            pending_records=delivery.pending_records,
+        )
+        kafka = pipeline.stack.kafka
+        injectors = PipelineInjectors(
+            kafka=kafka if isinstance(kafka, EmbeddedKafka) else None,
+            function_faults=pipeline.runtime.faults,
+            stream_faults=stream.faults,
+            object_store=service.object_store,
+            clock=self.clock,
+            seq_of=self.ledger.seq_of,
+        )
+        self.timeline = FaultTimeline(self.scenario.faults, injectors, self.clock, origin=self.origin)
+        self._load(pipeline)
+        settled = self._settle()
+        self.timeline.finish()
+        self._sample(force=True)
+        error = None
+        if self.load_error is not None:
+            error = f"the load generator failed: {type(self.load_error).__name__}: {self.load_error}"
+        poll_error = pipeline.esm.poll_error()
+        if poll_error is not None:
+            error = f"the event source mapping stopped: {type(poll_error).__name__}: {poll_error}"
+        self.phase = "verifying"
+        self._show()
+        self.settled = settled
+        return self._verify(pipeline), error
+
+    # --- phases -------------------------------------------------------------------------------------------
+    def _load(self, pipeline: Pipeline) -> None:
+        load = self.scenario.load
+        payloads = PayloadGenerator(load.payload, random.Random(load.seed))
+        generator = LoadGenerator(
+            pipeline.bootstrap_servers, pipeline.topic, load.profile, payloads, self.clock, ledger=self.ledger
+        )
+
+        def send() -> None:
+            try:
+                self.load_summary = generator.run(duration=load.duration_seconds, records=load.records)
+            except BaseException as exc:  # reported in the result; the run still settles and verifies
+                self.load_error = exc
+
+        generator.start()
+        self.phase = "load"
+        thread = threading.Thread(target=send, name="msk-harness-load", daemon=True)
+        thread.start()
+        try:
+            while thread.is_alive():
+                self._tick()
+                thread.join(TICK_WALL_SECONDS)
+        except BaseException:
+            generator.request_stop()
+            thread.join(30)
+            raise
+        finally:
+            generator.stop()
+
+    def _settle(self) -> bool:
+        """Tick until settled or `settle_seconds` of clock time have passed; True if settled."""
+        assert self.probe is not None
+        assert self.timeline is not None
+        self.phase = "settling"
+        deadline = self.clock.monotonic() + self.scenario.expect.settle_seconds
+        while True:
+            self._tick()
+            if self.probe.settled() and not self.timeline.pending(self.timeline.elapsed()):
+                return True
+            if self.clock.monotonic() >= deadline:
+                return False
+            self.clock.sleep(TICK_WALL_SECONDS * self.speed)
+
+    def _tick(self) -> None:
+        assert self.timeline is not None
+        self.timeline.tick(len(self.ledger))
+        self._sample()
+
+    _last_sample_wall = -1e9
+
+    def _sample(self, *, force: bool = False) -> None:
+        assert self.probe is not None
+        now = self.wall.monotonic()
+        if not force and now - self._last_sample_wall < SAMPLE_WALL_SECONDS:
+            return
+        self._last_sample_wall = now
+        point = self.probe.sample(self.clock.monotonic() - self.origin)
+        if len(self.timeline_points) >= MAX_TIMELINE_POINTS:
+            self.timeline_points = self.timeline_points[::2]  # keep the whole run at half resolution
+        self.timeline_points.append(point)
+        self._show(point)
+
+    def _show(self, point: TimePoint | None = None) -> None:
+        progress = getattr(self, "_progress", None)
+        if progress is None:
+            return
+        if point is None and self.timeline_points:
+            point = self.timeline_points[-1]
+        progress.update(
+            Snapshot(
+                phase=self.phase,
+                wall_seconds=self.wall.monotonic() - self.wall_origin,
+                clock_seconds=self.clock.monotonic() - self.origin if self.origin else 0.0,
+                point=point,
+                faults=self.timeline.events() if self.timeline is not None else (),
+            )
+        )
+
+    # --- verification -------------------------------------------------------------------------------------
+    def _verify(self, pipeline: Pipeline) -> VerificationReport:
+        settings = self.scenario.pipeline.firehose.settings
+        error_prefix = settings.get("ErrorOutputPrefix")
+        s3 = pipeline.s3_client()
+        archive: ArchiveSnapshot = read_archive(
+            s3, pipeline.bucket, error_prefix=str(error_prefix) if error_prefix else None
+        )
+        service = pipeline.firehose_service()
+        return verify(
+            self.ledger.records(),
+            archive,
+            self.scenario.expect,
+            delivery_log=service.attempts(pipeline.stream_name),
+            destination_records=destination_records(pipeline),
+        )
+
+
+def destination_records(pipeline: Pipeline) -> list[dict[str, Any]]:
+    """The on-failure records the ESM sent to an S3 bucket or SQS queue (parsed JSON), else []."""
+    destination = pipeline.spec.event_source.on_failure_destination
+    if destination is None or pipeline.stack is None:
+        return []
+    name = destination.rsplit(":", maxsplit=1)[-1]
+    if destination.startswith("arn:aws:s3:::"):
+        s3 = pipeline.s3_client()
+        records = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+            for entry in page.get("Contents", []):
+                body = s3.get_object(Bucket=name, Key=entry["Key"])["Body"].read()
+                records.append(json.loads(body))
+        return records
+    if destination.startswith("arn:aws:sqs:"):
+        sqs = pipeline.stack.s3.client("sqs")
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        records = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return records
+            records.extend(json.loads(m["Body"]) for m in messages)
+            for m in messages:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return []
+
+
+def _invocation_stats(pipeline: Pipeline) -> tuple[int, int, dict[str, int]]:
+    runtime = pipeline.runtime
+    if runtime is None:
+        return 0, 0, {}
+    records = runtime.invocations()
+    failed = [r for r in records if r.outcome != "success"]
+    errors = Counter(r.error_type or r.outcome for r in failed)
+    return len(records), len(failed), dict(errors)
+
+
+def _stop_quietly(pipeline: Pipeline) -> str | None:
+    try:
+        pipeline.stop()
+    except Exception as exc:
+        return f"stopping the pipeline failed: {type(exc).__name__}: {exc}"
+    return None
+
+
+def default_report_dir(scenario: Scenario, started_at: datetime, root: Path = Path("reports")) -> Path:
+    """reports/<scenario>-<UTC timestamp>/."""
+    return root / f"{scenario.name}-{started_at:%Y%m%dT%H%M%SZ}"
