@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -291,3 +292,25 @@ def test_backlog_larger_than_the_fetch_limit_is_delivered_in_order(
     delivered = function.delivered(topic)
     for p in range(2):
         assert [o for q, o in delivered if q == p] == list(range(300))
+
+
+def test_latest_misses_records_produced_during_the_startup_delay(
+    kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
+) -> None:
+    topic = unique_topic("latest-gap")
+    create_topic(kafka, topic, 1)
+    esm = mapping(
+        kafka, function, config(topic, StartingPosition="LATEST"), knobs=EsmKnobs(startup_delay_ms=5000)
+    )
+    starter = threading.Thread(target=esm.start)
+    starter.start()
+    try:
+        produce(kafka, topic, [(0, b"gap")] * 3)  # after "create", before polling starts: AWS may miss these
+        starter.join(timeout=60)
+        assert esm.running
+        produce(kafka, topic, [(0, b"after")] * 2)
+        wait_for(lambda: esm.committed_offsets() == {0: 5}, what="commit after the gap")
+    finally:
+        starter.join(timeout=60)
+        esm.stop()
+    assert function.delivered(topic) == [(0, 3), (0, 4)]
