@@ -1,0 +1,120 @@
+"""The HTML report and its plots: self-contained, escaped, five PNG plots, renders without a display."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import struct
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from harness.report.html import render_html
+from harness.report.plots import rates, render_plots
+from harness.runner_result import TimePoint
+from tests.unit.test_report_data import TRICKY_CHECK, empty_result, make_result
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+IMAGE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)">')
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_html_is_self_contained_with_five_embedded_plots() -> None:
+    page = render_html(make_result(passed=False))
+    images = IMAGE.findall(page)
+    assert len(images) == 5
+    sizes = [_png_size(base64.b64decode(data)) for data, _alt in images]
+    assert sizes == [(900, 544)] + [(900, 340)] * 4
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # no external assets
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.rstrip().endswith("</html>")
+
+
+def test_html_escapes_every_text_from_the_run() -> None:
+    result = replace(make_result(passed=False), scenario_name="smoke <b>&</b>")
+    page = render_html(result)
+    assert "keys &lt;&amp;&gt; &quot;quoted&quot; ünïcødé" in page
+    assert TRICKY_CHECK not in page
+    assert "smoke &lt;b&gt;&amp;&lt;/b&gt;" in page
+    assert "<b>&</b>" not in page
+    assert "orders-0@88 (key=clé-&lt;&amp;&gt;" in page  # lost record named, escaped
+    assert "weird/&lt;key&gt;&amp;.gz" in page  # key off the pattern
+    assert '<span class="verdict FAILED">FAILED</span>' in page
+
+
+def test_html_lists_checks_faults_and_summary() -> None:
+    page = render_html(make_result(passed=False))
+    assert page.count('<tr class="fail">') == 2 + 1  # two failed checks, one failed fault injection
+    assert "broker 0 kill (line 31)" in page
+    assert "<td>F2</td>" in page
+    assert "Runtime.ExitError x2" in page
+    assert "Lost records (3)" in page
+
+
+def test_html_of_a_run_that_failed_before_producing() -> None:
+    page = render_html(empty_result("Kafka <broker> did not start & gave up"))
+    assert '<span class="verdict ERROR">ERROR</span>' in page
+    assert "Kafka &lt;broker&gt; did not start &amp; gave up" in page
+    alts = [alt for _data, alt in IMAGE.findall(page)]
+    assert len(alts) == 5
+    assert "no latencies measured" in alts
+    assert "No expectations were checked." in page
+
+
+def test_plots_mark_faults_and_describe_themselves() -> None:
+    plots = {plot.slug: plot for plot in render_plots(make_result(passed=False))}
+    assert list(plots) == ["throughput", "lag", "latency", "object-sizes", "objects-per-hour"]
+    assert plots["throughput"].alt == "faults at F1 t=120s, F2 t=150s"
+    assert plots["objects-per-hour"].alt == "2026/07/13/13: 4, 2026/07/13/14: 6"
+    assert plots["object-sizes"].alt == "10 objects plotted"
+    assert plots["latency"].alt.startswith("latency p50 ")
+
+
+def test_rates_are_per_second_between_samples_and_skip_repeated_times() -> None:
+    timeline = (
+        TimePoint(0.0, 0, 0, 0, 0, 0),
+        TimePoint(2.0, 100, 50, 0, 50, 0),
+        TimePoint(2.0, 100, 50, 0, 50, 0),
+        TimePoint(4.0, 300, 250, 250, 50, 1),
+    )
+    times, series = rates(timeline)
+    assert times == [2.0, 4.0]
+    assert series == {"produced": [50.0, 100.0], "invoked": [25.0, 100.0], "archived": [0.0, 125.0]}
+    assert rates(()) == ([], {"produced": [], "invoked": [], "archived": []})
+
+
+def test_reports_render_without_a_display(tmp_path: Path) -> None:
+    """No pyplot, no GUI backend: rendering works with no DISPLAY even when a GUI backend is asked for."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["MPLBACKEND"] = "TkAgg"
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from harness.report import write_reports\n"
+        "from tests.unit.test_report_data import make_result\n"
+        f"paths = write_reports(make_result(passed=False), Path({str(tmp_path)!r}))\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+        "print(len(paths))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "2"
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").count("data:image/png;base64,") == 5
+
+
+@pytest.mark.parametrize("speed", [1.0, 60.0])
+def test_meta_line_names_the_clock_speed(speed: float) -> None:
+    page = render_html(replace(make_result(), speed=speed))
+    assert ("at 60x" in page) is (speed == 60.0)
