@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.report.format import header_line, human_seconds, named_records, status_word, summary_rows
+from harness.report.format import header_line, named_records, status_word, summary_rows
 from harness.runner_result import RunResult
 
 MAX_TERMINAL_RECORDS = 10  # records named per finding on the terminal; the HTML and JSON carry more
@@ -80,4 +80,4 @@ def _print_faults(result: RunResult, console: Console) -> None:
     console.print(f"[bold]faults fired[/] ({len(result.faults)}):")
     for fault in result.faults:
         mark = "[green]ok[/]" if fault.ok else "[bold red]failed[/]"
-        console.print(f"  t={human_seconds(fault.t_seconds):>8}  {escape(fault.description)}  {mark}")
+        console.print(f"  t={fault.t_seconds:8.1f}s  {escape(fault.description)}  {mark}")
