@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time  # real time, only for readiness polling of real processes (wait_until)
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -215,12 +216,10 @@ def wait_until(
     hint: str = "",
     interval: float = 0.1,
 ) -> None:
-    """Poll `ready()` until it is true; raise `BackendStartError` on timeout or when `alive()` turns false.
+    """Poll `ready()` until true; raise `BackendStartError` on timeout or when `alive()` turns false.
 
-    Readiness polling uses real time on purpose: it waits for real processes, whatever the scenario clock does.
+    Readiness polling uses real time on purpose: it waits for real processes, whatever the scenario clock.
     """
-    import time  # real time: see docstring
-
     deadline = time.monotonic() + timeout
     while True:
         if ready():
