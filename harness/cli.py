@@ -6,6 +6,7 @@ Examples::
     msk-harness up --check    # start, prove each part works, report, stop; exit 0/1
     msk-harness doctor        # what this machine has, and how to fix what is missing
     msk-harness validate scenarios/smoke.yaml   # check a scenario file; exit 2 with file:line errors
+    msk-harness run scenarios/smoke.yaml        # run it; exit 0 passed, 1 failed, 2 bad input
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
@@ -42,7 +44,7 @@ def _brokers(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (`up`, `validate`, `doctor`; `run`, `replay`, `sweep` join later)."""
+    """The argument parser (`up`, `validate`, `run`, `doctor`; `replay`, `sweep` join later)."""
     parser = argparse.ArgumentParser(
         prog="msk-harness",
         description="Local emulation and test harness for MSK -> Lambda (Kafka ESM) -> Firehose -> S3.",
@@ -73,6 +75,23 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check scenario files; exit 2 with file:line errors")
     validate.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML files")
     validate.set_defaults(handler=_cmd_validate)
+
+    run = commands.add_parser("run", help="run a scenario; exit 0 passed, 1 failed, 2 bad input")
+    run.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    run.add_argument(
+        "--backend",
+        choices=KAFKA_KINDS,
+        default=None,
+        help="run Kafka and S3 embedded, in Docker or external (default: the scenario's backends)",
+    )
+    run.add_argument("--junit", metavar="FILE", default=None, help="write JUnit XML here")
+    run.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        default=None,
+        help="JSON + HTML reports (default reports/<name>-<time>/)",
+    )
+    run.set_defaults(handler=_cmd_run)
 
     doctor = commands.add_parser("doctor", help="check Java, Maven, Node.js, Docker and the Kafka jars")
     doctor.set_defaults(handler=_cmd_doctor)
@@ -165,6 +184,18 @@ def _cmd_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
     codes = [check_scenario(path) for path in args.scenarios]
     return max(codes)
+
+
+def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from harness.runner_command import run_command  # noqa: PLC0415 - loads the whole pipeline
+
+    return run_command(
+        Path(args.scenario),
+        backend=args.backend,
+        junit=Path(args.junit) if args.junit else None,
+        report_dir=Path(args.report_dir) if args.report_dir else None,
+        environ=os.environ,
+    )
 
 
 def _cmd_doctor(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
