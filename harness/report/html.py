@@ -177,7 +177,7 @@ def _objects(result: RunResult) -> list[str]:
             ]
             for obj in report.objects[:MAX_LISTED_OBJECTS]
         ]
-        parts.append(_table(("key", "size", "records", "compression", "last modified"), rows))
+        parts.append(_table(("key", "size", "records", "compression", "S3 Last-Modified (wall)"), rows))
         if len(report.objects) > MAX_LISTED_OBJECTS:
             parts.append(f"<p>… and {len(report.objects) - MAX_LISTED_OBJECTS:,} more (see report.json)</p>")
     if report.error_objects:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import itertools
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from matplotlib.axes import Axes
@@ -151,11 +152,11 @@ def latency_plot(result: RunResult) -> Plot:
 
 
 def object_sizes_plot(result: RunResult) -> Plot:
-    """Each archived object's size against its S3 Last-Modified time (clock seconds since the start)."""
+    """Each archived object's size against the clock second its S3 Last-Modified time maps to."""
     figure, axes = _figure()
     objects = result.verification.objects
     placed = [
-        ((obj.last_modified - result.clock_start).total_seconds(), obj.size_bytes / 1024)
+        (wall_to_clock_seconds(result, obj.last_modified), obj.size_bytes / 1024)
         for obj in objects
         if obj.last_modified is not None
     ]
@@ -164,10 +165,19 @@ def object_sizes_plot(result: RunResult) -> Plot:
         axes.set_ylim(bottom=0)
     else:
         _no_data(axes, "no objects with a Last-Modified time" if objects else "no objects archived")
-    _time_axes(axes, result, "object size (KiB)", xlabel="Last-Modified, clock seconds since the start")
+    _time_axes(axes, result, "object size (KiB)", xlabel="S3 Last-Modified, as clock seconds since the start")
     unplaced = len(objects) - len(placed)
     alt = f"{len(placed)} objects plotted" + (f", {unplaced} without Last-Modified" if unplaced else "")
     return _plot("object-sizes", "Archived object sizes over time", figure, alt)
+
+
+def wall_to_clock_seconds(result: RunResult, wall: datetime) -> float:
+    """Clock seconds since the start for a wall-clock instant such as an S3 Last-Modified time.
+
+    S3 stamps objects with its own (wall) clock, while the scenario clock may start at another instant and
+    run `speed` times faster; wall seconds since the run started, times the speed, are clock seconds.
+    """
+    return (wall - result.started_at).total_seconds() * result.speed
 
 
 def objects_per_hour_plot(result: RunResult) -> Plot:

@@ -20,6 +20,7 @@ from harness.verify.result import ArchiveObjectInfo, CheckResult, RecordRef, Ver
 
 CLOCK_START = datetime(2026, 7, 13, 13, 55, 0, tzinfo=UTC)
 STARTED_AT = datetime(2026, 11, 24, 21, 0, 5, tzinfo=UTC)
+SPEED = 10.0
 TRICKY_CHECK = 'keys <&> "quoted" ünïcødé'
 
 LOST = (
@@ -52,15 +53,17 @@ def realistic_objects(count: int = 10) -> tuple[ArchiveObjectInfo, ...]:
     """Objects delivered once a minute across an hour boundary."""
     objects = []
     for index in range(count):
-        delivered = CLOCK_START + timedelta(seconds=60 * (index + 1))
+        delivered = CLOCK_START + timedelta(seconds=60 * (index + 1))  # clock time, as in the key
         hour = delivered.strftime("%Y/%m/%d/%H")
+        # S3 stamps its own wall clock, whole seconds; the clock runs at SPEED x
+        last_modified = STARTED_AT + timedelta(seconds=int(60 * (index + 1) / SPEED))
         objects.append(
             ArchiveObjectInfo(
                 key=f"data/year={hour[:4]}/month={hour[5:7]}/day={hour[8:10]}/hour={hour[11:]}/obj-{index}.gz",
                 size_bytes=40_000 + 9_000 * (index % 4),
                 record_count=12_000 + index,
                 compression="GZIP",
-                last_modified=delivered,
+                last_modified=last_modified,
                 hour_prefix=hour,
             )
         )
@@ -103,7 +106,7 @@ def make_result(*, passed: bool = True, error: str | None = None, name: str = "s
         scenario_path=f"scenarios/{name}.yaml",
         started_at=STARTED_AT,
         clock_start=CLOCK_START,
-        speed=10.0,
+        speed=SPEED,
         wall_seconds=61.5,
         clock_seconds=600.0,
         timeline=realistic_timeline(),

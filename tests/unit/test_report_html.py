@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.report.html import render_html
-from harness.report.plots import rates, render_plots
+from harness.report.plots import rates, render_plots, wall_to_clock_seconds
 from harness.runner_result import TimePoint
 from tests.unit.test_report_data import TRICKY_CHECK, empty_result, make_result
 
@@ -78,6 +78,15 @@ def test_plots_mark_faults_and_describe_themselves() -> None:
     assert plots["objects-per-hour"].alt == "2026/07/13/13: 4, 2026/07/13/14: 6"
     assert plots["object-sizes"].alt == "10 objects plotted"
     assert plots["latency"].alt.startswith("latency p50 ")
+
+
+def test_s3_wall_times_map_to_clock_seconds_at_the_run_speed() -> None:
+    result = make_result()  # clock starts in July at 10x; S3 stamps the November wall clock
+    stamps = [obj.last_modified for obj in result.verification.objects if obj.last_modified is not None]
+    times = [wall_to_clock_seconds(result, stamp) for stamp in stamps]
+    assert times[0] == 60.0
+    assert times[-1] == 600.0
+    assert wall_to_clock_seconds(replace(result, speed=1.0), result.started_at) == 0.0
 
 
 def test_rates_are_per_second_between_samples_and_skip_repeated_times() -> None:
