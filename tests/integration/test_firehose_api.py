@@ -652,3 +652,16 @@ def test_dynamic_partitioning_is_validated_and_described_but_not_yet_delivered(
         client.put_record(DeliveryStreamName="dp", Record={"Data": b'{"customer_id":"c42"}'})
     assert error_of(exc)[0] == "InvalidArgumentException"
     assert "not" in error_of(exc)[1]
+
+
+def test_g20_json_array_record_is_not_deaggregated(firehose: FirehoseBackend, s3_url: str) -> None:
+    client = firehose.client()
+    create(client, "arrays", Prefix="arrays/")
+    array_record = b'[{"a":1},{"a":2}]'
+    client.put_record(DeliveryStreamName="arrays", Record={"Data": array_record})
+    client.put_record(DeliveryStreamName="arrays", Record={"Data": b'{"a":3}'})
+    admin(firehose, "flush", {"stream": "arrays"})
+    found = objects(s3_url, "arrays/")
+    assert list(found.values()) == [b'[{"a":1},{"a":2}]{"a":3}']
+    deliveries = admin(firehose, "deliveries?stream=arrays")["deliveries"]
+    assert [d["record_count"] for d in deliveries] == [2]
