@@ -171,10 +171,15 @@ class _Decoder:
         return tuple(self.unreadable)
 
 
-def list_objects(s3_client: Any, bucket: str, prefix: str = "") -> list[dict[str, Any]]:
+def list_objects(
+    s3_client: Any, bucket: str, prefix: str = "", *, page_size: int = 1000
+) -> list[dict[str, Any]]:
     """Every object under `prefix` (all pages), sorted by key: dicts with Key, Size, LastModified."""
     found: list[dict[str, Any]] = []
-    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    pages = s3_client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    )
+    for page in pages:
         found.extend(page.get("Contents", ()))
     return sorted(found, key=lambda entry: str(entry["Key"]))
 
@@ -231,11 +236,12 @@ def read_archive(
     error_prefix: str | None = None,
     on_progress: ProgressCallback | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
+    page_size: int = 1000,
     archive_format_path: Path = ARCHIVE_FORMAT_PATH,
 ) -> ArchiveSnapshot:
     """Everything under s3://bucket/prefix, decoded; `error_prefix`: the stream's ErrorOutputPrefix."""
     fmt = load_archive_format(archive_format_path)
-    entries = list_objects(s3_client, bucket, prefix)
+    entries = list_objects(s3_client, bucket, prefix, page_size=page_size)
     if on_progress is not None:
         on_progress(0, len(entries))
     fetched = fetch_objects(s3_client, bucket, entries, max_workers=max_workers, on_progress=on_progress)
