@@ -172,12 +172,16 @@ def object_sizes_plot(result: RunResult) -> Plot:
 
 
 def wall_to_clock_seconds(result: RunResult, wall: datetime) -> float:
-    """Clock seconds since the start for a wall-clock instant such as an S3 Last-Modified time.
+    """Timeline seconds (clock seconds since t=0) for a wall-clock instant such as an S3 Last-Modified time.
 
-    S3 stamps objects with its own (wall) clock, while the scenario clock may start at another instant and
-    run `speed` times faster; wall seconds since the run started, times the speed, are clock seconds.
+    S3 stamps objects with its own wall clock, while the scenario clock may start at another instant and run
+    `speed` times faster; and the timeline's t=0 comes after the backends started. `wall_seconds` spans the
+    whole run from `started_at` and `clock_seconds` only the timeline, so the startup took
+    `wall_seconds - clock_seconds / speed` wall seconds; wall seconds after that, times the speed, are
+    timeline seconds.
     """
-    return (wall - result.started_at).total_seconds() * result.speed
+    startup = max(0.0, result.wall_seconds - result.clock_seconds / result.speed)
+    return ((wall - result.started_at).total_seconds() - startup) * result.speed
 
 
 def objects_per_hour_plot(result: RunResult) -> Plot:

@@ -21,6 +21,7 @@ from harness.verify.result import ArchiveObjectInfo, CheckResult, RecordRef, Ver
 CLOCK_START = datetime(2026, 7, 13, 13, 55, 0, tzinfo=UTC)
 STARTED_AT = datetime(2026, 11, 24, 21, 0, 5, tzinfo=UTC)
 SPEED = 10.0
+STARTUP = 2.0  # wall seconds the backends took to start before the timeline's t=0
 TRICKY_CHECK = 'keys <&> "quoted" ünïcødé'
 
 LOST = (
@@ -55,8 +56,9 @@ def realistic_objects(count: int = 10) -> tuple[ArchiveObjectInfo, ...]:
     for index in range(count):
         delivered = CLOCK_START + timedelta(seconds=60 * (index + 1))  # clock time, as in the key
         hour = delivered.strftime("%Y/%m/%d/%H")
-        # S3 stamps its own wall clock, whole seconds; the clock runs at SPEED x
-        last_modified = STARTED_AT + timedelta(seconds=int(60 * (index + 1) / SPEED))
+        # S3 stamps its own wall clock in whole seconds; the timeline starts STARTUP wall seconds after
+        # STARTED_AT and runs at SPEED x
+        last_modified = STARTED_AT + timedelta(seconds=int(STARTUP + 60 * (index + 1) / SPEED))
         objects.append(
             ArchiveObjectInfo(
                 key=f"data/year={hour[:4]}/month={hour[5:7]}/day={hour[8:10]}/hour={hour[11:]}/obj-{index}.gz",
@@ -107,7 +109,7 @@ def make_result(*, passed: bool = True, error: str | None = None, name: str = "s
         started_at=STARTED_AT,
         clock_start=CLOCK_START,
         speed=SPEED,
-        wall_seconds=61.5,
+        wall_seconds=STARTUP + 600.0 / SPEED,
         clock_seconds=600.0,
         timeline=realistic_timeline(),
         faults=(

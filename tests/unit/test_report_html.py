@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -80,13 +81,13 @@ def test_plots_mark_faults_and_describe_themselves() -> None:
     assert plots["latency"].alt.startswith("latency p50 ")
 
 
-def test_s3_wall_times_map_to_clock_seconds_at_the_run_speed() -> None:
-    result = make_result()  # clock starts in July at 10x; S3 stamps the November wall clock
+def test_s3_wall_times_map_to_timeline_seconds() -> None:
+    result = make_result()  # clock starts in July at 10x after 2 s of startup; S3 stamps the November wall
     stamps = [obj.last_modified for obj in result.verification.objects if obj.last_modified is not None]
     times = [wall_to_clock_seconds(result, stamp) for stamp in stamps]
-    assert times[0] == 60.0
-    assert times[-1] == 600.0
-    assert wall_to_clock_seconds(replace(result, speed=1.0), result.started_at) == 0.0
+    assert times == [60.0 * (i + 1) for i in range(10)]
+    real_time = replace(result, speed=1.0, wall_seconds=12.5, clock_seconds=8.0)  # 4.5 s of startup
+    assert wall_to_clock_seconds(real_time, result.started_at + timedelta(seconds=10.5)) == 6.0
 
 
 def test_rates_are_per_second_between_samples_and_skip_repeated_times() -> None:

@@ -48,7 +48,7 @@ def test_json_has_the_schema_and_the_result_keys_in_field_order(tmp_path: Path) 
     }
     assert verification["lost"][2]["key"] is None
     assert document["result"]["started_at"] == "2026-11-24T21:00:05+00:00"
-    assert verification["objects"][0]["last_modified"] == "2026-11-24T21:00:11+00:00"
+    assert verification["objects"][0]["last_modified"] == "2026-11-24T21:00:13+00:00"
 
 
 @pytest.mark.parametrize("passed", [True, False])

@@ -24,7 +24,7 @@ def test_passing_run_has_one_passing_testcase_per_check() -> None:
     suite = _suite(render_junit(result))
     assert suite.get("name") == "msk-harness:smoke"
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "0", "0")
-    assert suite.get("time") == "61.500"
+    assert suite.get("time") == "62.000"
     assert suite.get("timestamp") == "2026-11-24T21:00:05+00:00"
     cases = suite.findall("testcase")
     assert [case.get("name") for case in cases] == ["no_loss", "duplicates", "latency_p99", TRICKY_CHECK]

@@ -23,7 +23,7 @@ def test_passing_run_shows_passed_and_every_check_row() -> None:
     text = _render(make_result(passed=True))
     first = text.splitlines()[0]
     assert "smoke: PASSED" in first
-    assert "wall 1m 1.5s" in first
+    assert "wall 1m 2.0s" in first
     assert "clock 10m 0.0s at 10x" in first
     for name in ("no_loss", "duplicates", "latency_p99", TRICKY_CHECK):
         row = next(line for line in text.splitlines() if name in line)
