@@ -133,7 +133,7 @@ class Delivery:
         return report, snapshot
 
 
-def make_delivery(stack: Stack, fmt: str) -> Delivery:
+def make_delivery(stack: Stack, fmt: str, file_extension: str | None = None) -> Delivery:
     n = next(_names)
     bucket, stream = f"verify-{n}", f"archive-{n}"
     stack.s3.create_bucket(bucket)
@@ -146,6 +146,7 @@ def make_delivery(stack: Stack, fmt: str) -> Delivery:
             "ErrorOutputPrefix": ERROR_PREFIX,
             "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 900},
             "CompressionFormat": fmt,
+            **({"FileExtension": file_extension} if file_extension else {}),
         },
     )
     return Delivery(stack, bucket, stream, fmt)
@@ -275,3 +276,18 @@ def test_paginated_listing_reads_every_object(stack: Stack) -> None:
         ledger, snapshot, Expectations(), default_key_pattern=hive_key_pattern(delivery.stream, "")
     )
     assert report.passed, report.failed_checks
+
+
+@pytest.mark.parametrize(("fmt", "extension"), [("GZIP", ".log"), ("HADOOP_SNAPPY", ".data")])
+def test_file_extension_replacing_the_format_extension_is_read_by_content_encoding(
+    stack: Stack, fmt: str, extension: str
+) -> None:
+    delivery = make_delivery(stack, fmt, extension)
+    records = kafka_records(40)
+    ledger = [ledger_entry(i, r, stack.clock.now()) for i, r in enumerate(records)]
+    delivery.put(records)
+    stack.firehose.service.flush(delivery.stream)
+    snapshot = read_archive(stack.s3.s3_client(), delivery.bucket)
+    assert [(o.key.endswith(extension), o.compression) for o in snapshot.objects] == [(True, fmt)]
+    pattern = hive_key_pattern(delivery.stream, extension)
+    assert verify(ledger, snapshot, Expectations(), default_key_pattern=pattern).passed
