@@ -239,7 +239,11 @@ def read_archive(
     page_size: int = 1000,
     archive_format_path: Path = ARCHIVE_FORMAT_PATH,
 ) -> ArchiveSnapshot:
-    """Everything under s3://bucket/prefix, decoded; `error_prefix`: the stream's ErrorOutputPrefix."""
+    """Everything under s3://bucket/prefix, decoded; `error_prefix`: the stream's ErrorOutputPrefix.
+
+    Error objects are only seen when `prefix` covers them: read the whole bucket (`prefix=""`) when the
+    error_prefix_empty expectation matters.
+    """
     fmt = load_archive_format(archive_format_path)
     entries = list_objects(s3_client, bucket, prefix, page_size=page_size)
     if on_progress is not None:

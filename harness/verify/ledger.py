@@ -98,6 +98,7 @@ def match_archive(
     times = delivered_at or {}
     for obj in snapshot.objects:
         when = times.get(obj.key, obj.last_modified)
+        when = None if when is None else _utc(when)
         highest: dict[tuple[str, int], int] = {}
         in_object: set[Identity] = set()
         for record in obj.records:
@@ -124,7 +125,6 @@ def match_archive(
                 if difference is not None:
                     corrupted[ident] = (_ref(source), difference)
             if when is not None:
-                when = _utc(when)
                 earlier = first_delivery.get(ident)
                 first_delivery[ident] = when if earlier is None else min(earlier, when)
     lost = tuple(_ref(by_id[i]) for i in sorted(by_id) if i not in copies)
