@@ -26,13 +26,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness.report.format import LATENCY_MARKS, object_stats, status_word
+from harness.report.format import LATENCY_MARKS, latency_marks, object_stats, status_word
 from harness.runner_result import RunResult
 
 SCHEMA = "msk-harness/run-report"
 SCHEMA_VERSION = 1
 JSON_NAME = "report.json"
 
+_PLAIN = frozenset({int, float, str})
+INDENT_LIMIT = 20_000  # list items beyond which report.json is written compact (indenting is 5x slower)
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -53,17 +55,24 @@ def to_jsonable(value: object) -> Any:
     if isinstance(value, Mapping):
         return {str(key): to_jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
+        if all(type(item) in _PLAIN for item in value) and all(map(math.isfinite, _floats(value))):
+            return list(value)  # fast path for the long number lists (latencies)
         return [to_jsonable(item) for item in value]
     if value is None or isinstance(value, str | int | float):
         return value
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def _floats(values: list[Any] | tuple[Any, ...]) -> list[float]:
+    return [item for item in values if type(item) is float]
+
+
 def report_document(result: RunResult) -> dict[str, Any]:
     """The JSON document: schema tag, derived summary, then the whole result."""
     report = result.verification
     stats = object_stats(report.objects)
-    latency = {label: report.latency_ms(quantile) for label, quantile in LATENCY_MARKS}
+    marks = dict(latency_marks(report))
+    latency = {label: marks.get(label) for label, _ in LATENCY_MARKS}
     summary = {
         "status": status_word(result),
         "passed": result.passed,
@@ -86,8 +95,11 @@ def report_document(result: RunResult) -> dict[str, Any]:
 
 
 def render_json(result: RunResult) -> str:
-    """The report as JSON text (UTF-8, indented, valid JSON: no NaN literals)."""
-    return json.dumps(report_document(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """The report as JSON text (UTF-8, valid JSON: no NaN literals; indented unless the run is large)."""
+    report = result.verification
+    size = len(report.latencies_ms) + len(report.objects) + len(result.timeline)
+    indent = 2 if size <= INDENT_LIMIT else None
+    return json.dumps(report_document(result), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write_json_report(result: RunResult, report_dir: Path) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.report.html import render_html
-from harness.report.plots import rates, render_plots, wall_to_clock_seconds
+from harness.report.plots import cdf_points, rates, render_plots, wall_to_clock_seconds
 from harness.runner_result import TimePoint
 from tests.unit.test_report_data import TRICKY_CHECK, empty_result, make_result
 
@@ -128,3 +128,13 @@ def test_reports_render_without_a_display(tmp_path: Path) -> None:
 def test_meta_line_names_the_clock_speed(speed: float) -> None:
     page = render_html(replace(make_result(), speed=speed))
     assert ("at 60x" in page) is (speed == 60.0)
+
+
+def test_cdf_points_thin_long_series_and_keep_the_maximum() -> None:
+    values = tuple(float(v) for v in range(10_001, 0, -1))
+    xs, ys = cdf_points(values, limit=100)
+    assert len(xs) <= 101
+    assert (xs[-1], ys[-1]) == (10_001.0, 1.0)
+    assert xs == sorted(xs)
+    assert ys[0] == xs[0] / 10_001  # share of values <= x, for values 1..10001
+    assert cdf_points((3.0, 1.0, 2.0)) == ([1.0, 2.0, 3.0], [1 / 3, 2 / 3, 1.0])

@@ -102,3 +102,13 @@ def test_write_reports_creates_the_directory_and_every_file(tmp_path: Path) -> N
         tmp_path / "again" / "report.json",
         tmp_path / "again" / "report.html",
     ]
+
+
+def test_large_runs_are_written_compact_and_still_round_trip() -> None:
+    small = make_result(passed=False)
+    latencies = tuple(float(i) for i in range(30_000))
+    big = replace(small, verification=replace(small.verification, latencies_ms=latencies))
+    text = render_json(big)
+    assert text.count("\n") == 1
+    assert run_result_from_json(json.loads(text)) == big
+    assert render_json(make_result()).count("\n") > 100  # small runs stay readable
