@@ -187,14 +187,13 @@ class FaultTimeline:
                 ending.append(fault)
         return starting, ending
 
-    def pending(self, t: float) -> bool:
-        """True while a timed fault has yet to start or a started window has yet to reach its `until`."""
-        for state in self._states:
-            fault = state.fault
-            if not state.started and fault.at_seconds is not None:
-                return True
-            if state.started and not state.ended and fault.until_seconds is not None:
-                return True
+    def pending(self) -> bool:
+        """True while a timed fault has yet to start or a broker action is still running.
+
+        An open window does not hold the run: once the pipeline has drained, the run may end inside it.
+        """
+        if any(not s.started and s.fault.at_seconds is not None for s in self._states):
+            return True
         return any(thread.is_alive() for thread in self._threads)
 
     def elapsed(self) -> float:

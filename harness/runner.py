@@ -241,7 +241,7 @@ class _Run:
         deadline = self.clock.monotonic() + self.scenario.expect.settle_seconds
         while True:
             self._tick()
-            if self.probe.settled() and not self.timeline.pending(self.timeline.elapsed()):
+            if self.probe.settled() and not self.timeline.pending():
                 return True
             if self.clock.monotonic() >= deadline:
                 return False

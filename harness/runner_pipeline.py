@@ -228,6 +228,7 @@ class Pipeline(Backend):
             if destination is not None and destination.startswith("kafka://"):
                 admin.create_topic(destination.removeprefix("kafka://"), partitions=1)
         stack.s3.create_bucket(self.bucket)
+        self._require_empty(self.bucket)
         if destination is not None:
             self._create_destination(destination)
         firehose = stack.firehose
@@ -243,10 +244,32 @@ class Pipeline(Backend):
         name = destination.rsplit(":", maxsplit=1)[-1]
         if destination.startswith("arn:aws:s3:::"):
             stack.s3.create_bucket(name)
+            self._require_empty(name)
         elif destination.startswith("arn:aws:sqs:"):
-            stack.s3.client("sqs").create_queue(QueueName=name)
+            sqs = stack.s3.client("sqs")
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            if self.backends.s3 == "embedded":
+                sqs.purge_queue(QueueUrl=url)
         elif destination.startswith("arn:aws:sns:"):
             stack.s3.client("sns").create_topic(Name=name)
+
+    def _require_empty(self, bucket: str) -> None:
+        # moto keeps its state per process, so an earlier run in this process may have left objects behind:
+        # the embedded bucket is emptied; anywhere else a non-empty bucket would spoil the verification.
+        s3 = self._stack().s3.s3_client()
+        keys = [
+            {"Key": entry["Key"]}
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for entry in page.get("Contents", [])
+        ]
+        if not keys:
+            return
+        if self.backends.s3 != "embedded":
+            raise PipelineConfigError(
+                f"bucket {bucket!r} is not empty ({len(keys)}+ objects): the run verifies everything in it"
+            )
+        for start in range(0, len(keys), 1000):
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000]})
 
     def _make_runtime(self) -> FunctionRuntime:
         fn = self.spec.function

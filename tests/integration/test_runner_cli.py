@@ -1,0 +1,85 @@
+"""`msk-harness run` as a user runs it: bad input exits 2 with file:line; Ctrl-C mid-run stops everything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from tests.integration.procs import alive, cmdline, descendants
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "harness.cli"]
+
+
+def test_malformed_scenario_exits_2_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\npipeline:\n  topic: {name: orders}\n  event_source: {BatchSiz: 10}\n"
+        "load:\n  profile: {kind: constant, rate: 10}\n  records: 10\n",
+        encoding="utf-8",
+    )
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:4: pipeline.event_source.BatchSiz: unknown key 'BatchSiz'" in err
+    assert "did you mean 'BatchSize'" in err
+
+
+def test_missing_scenario_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(tmp_path / "nope.yaml")]) == 2
+    assert f"{tmp_path / 'nope.yaml'}:1: cannot read the file" in capsys.readouterr().err
+
+
+def test_unsupported_backend_choice_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # --backend external for Kafka without bootstrap servers in the scenario: bad input, nothing starts.
+    assert main(["run", str(ROOT / "scenarios" / "smoke.yaml"), "--backend", "external"]) == 2
+    assert "bootstrap_servers" in capsys.readouterr().err
+
+
+def _wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if text in line:
+            return seen
+    raise AssertionError(f"no line with {text!r} within {timeout} s; output:\n{''.join(seen)}")
+
+
+def test_ctrl_c_mid_run_stops_every_process_and_exits_130(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "KAFKA_BOOTSTRAP"))}
+    env["CI"] = "1"  # plain progress lines, one per phase change
+    proc = subprocess.Popen(
+        [*CLI, "run", str(ROOT / "scenarios" / "smoke.yaml"), "--report-dir", str(tmp_path / "r")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        _wait_for_line(proc, "[smoke] load", timeout=120)
+        started = descendants(proc.pid)
+        assert any("kafka" in cmdline(p) for p in started), "the broker JVM should be running by now"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, out
+    assert "interrupted" in out
+    assert alive(started) == set(), [cmdline(p) for p in alive(started)]
+    assert not (tmp_path / "r").exists()  # no report for a run that did not finish
