@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,12 +23,14 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from harness.report.format import latency_marks
 from harness.runner_result import FaultEvent, RunResult, TimePoint
 
 _SIZE = (9.0, 3.4)  # inches; at 100 dpi a 900 px wide image fits the HTML column
 _DPI = 100
+MAX_LABELLED_HOURS = 24
 CDF_POINTS = 2000  # a CDF of a million latencies drawn from 2000 ranks looks the same and renders fast
 _FAULT_OK = "#e08a00"
 _FAULT_FAILED = "#d62728"
@@ -202,15 +205,18 @@ def objects_per_hour_plot(result: RunResult) -> Plot:
     if per_hour:
         hours = list(per_hour)
         drawn = axes.bar(range(len(hours)), list(per_hour.values()), color="#2ca02c")
-        axes.bar_label(drawn, fontsize="small")
-        rotate = len(hours) > 6
-        axes.set_xticks(range(len(hours)), hours)
-        for label in axes.get_xticklabels() if rotate else ():
+        if len(hours) <= MAX_LABELLED_HOURS:
+            axes.bar_label(drawn, fontsize="small")
+        every = math.ceil(len(hours) / MAX_LABELLED_HOURS)  # a two-day run labels every other hour
+        axes.set_xticks(range(0, len(hours), every), hours[::every])
+        for label in axes.get_xticklabels() if len(hours) > 6 else ():
             label.set_rotation(30)
             label.set_horizontalalignment("right")
         axes.set_ylabel("objects")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.margins(y=0.15)
-        alt = ", ".join(f"{hour}: {count}" for hour, count in per_hour.items())
+        alt = ", ".join(f"{hour}: {count}" for hour, count in list(per_hour.items())[:MAX_LABELLED_HOURS])
+        alt += f" and {len(hours) - MAX_LABELLED_HOURS} more hours" if len(hours) > MAX_LABELLED_HOURS else ""
     else:
         _no_data(axes, "no objects archived")
         alt = "no objects archived"

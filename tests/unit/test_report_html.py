@@ -15,8 +15,15 @@ from pathlib import Path
 import pytest
 
 from harness.report.html import render_html
-from harness.report.plots import cdf_points, rates, render_plots, wall_to_clock_seconds
+from harness.report.plots import (
+    cdf_points,
+    objects_per_hour_plot,
+    rates,
+    render_plots,
+    wall_to_clock_seconds,
+)
 from harness.runner_result import TimePoint
+from harness.verify.result import ArchiveObjectInfo
 from tests.unit.test_report_data import TRICKY_CHECK, empty_result, make_result
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -43,7 +50,7 @@ def test_html_is_self_contained_with_five_embedded_plots() -> None:
 
 def test_html_escapes_every_text_from_the_run() -> None:
     result = replace(make_result(passed=False), scenario_name="smoke <b>&</b>")
-    page = render_html(result)
+    page = render_html(result, plots=[])  # the text, without drawing
     assert "keys &lt;&amp;&gt; &quot;quoted&quot; ünïcødé" in page
     assert TRICKY_CHECK not in page
     assert "smoke &lt;b&gt;&amp;&lt;/b&gt;" in page
@@ -54,7 +61,7 @@ def test_html_escapes_every_text_from_the_run() -> None:
 
 
 def test_html_lists_checks_faults_and_summary() -> None:
-    page = render_html(make_result(passed=False))
+    page = render_html(make_result(passed=False), plots=[])
     assert page.count('<tr class="fail">') == 2 + 1  # two failed checks, one failed fault injection
     assert "broker 0 kill (line 31)" in page
     assert "<td>F2</td>" in page
@@ -126,7 +133,7 @@ def test_reports_render_without_a_display(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("speed", [1.0, 60.0])
 def test_meta_line_names_the_clock_speed(speed: float) -> None:
-    page = render_html(replace(make_result(), speed=speed))
+    page = render_html(replace(make_result(), speed=speed), plots=[])
     assert ("at 60x" in page) is (speed == 60.0)
 
 
@@ -138,3 +145,12 @@ def test_cdf_points_thin_long_series_and_keep_the_maximum() -> None:
     assert xs == sorted(xs)
     assert ys[0] == xs[0] / 10_001  # share of values <= x, for values 1..10001
     assert cdf_points((3.0, 1.0, 2.0)) == ([1.0, 2.0, 3.0], [1 / 3, 2 / 3, 1.0])
+
+
+def test_objects_per_hour_of_a_two_day_run_names_the_first_day_and_counts_the_rest() -> None:
+    hours = [f"2026/07/{13 + h // 24:02d}/{h % 24:02d}" for h in range(49)]
+    objects = tuple(ArchiveObjectInfo(f"k{i}", 100, 1, "GZIP", None, hour) for i, hour in enumerate(hours))
+    result = make_result()
+    plot = objects_per_hour_plot(replace(result, verification=replace(result.verification, objects=objects)))
+    assert plot.alt.startswith("2026/07/13/00: 1, ")
+    assert plot.alt.endswith("2026/07/13/23: 1 and 25 more hours")
