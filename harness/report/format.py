@@ -6,6 +6,7 @@ One home for how a lost record or a byte count reads, so the terminal, JUnit and
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.runner_result import RunResult
@@ -21,6 +22,11 @@ def named_records(refs: tuple[RecordRef, ...], limit: int = MAX_NAMED_RECORDS) -
     if len(refs) > limit:
         lines.append(f"… and {len(refs) - limit} more")
     return lines
+
+
+def named_in(refs: tuple[RecordRef, ...], details: Iterable[str]) -> bool:
+    """True when `details` (a check's lines, e.g. "lost orders-2@1417 (…)") already name the first record."""
+    return bool(refs) and any(refs[0].describe() in line for line in details)
 
 
 def human_bytes(size: float) -> str:
@@ -68,7 +74,6 @@ class ObjectStats:
     min_bytes: int
     median_bytes: float
     max_bytes: int
-    records: int
     compressions: tuple[str, ...]
     hours: int
 
@@ -82,7 +87,6 @@ def object_stats(objects: tuple[ArchiveObjectInfo, ...]) -> ObjectStats:
         min_bytes=min(sizes, default=0),
         median_bytes=statistics.median(sizes) if sizes else 0.0,
         max_bytes=max(sizes, default=0),
-        records=sum(obj.record_count for obj in objects),
         compressions=tuple(sorted({obj.compression for obj in objects})),
         hours=len({obj.hour_prefix for obj in objects if obj.hour_prefix is not None}),
     )

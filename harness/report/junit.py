@@ -25,7 +25,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.report.format import MAX_NAMED_RECORDS, named_records, summary_rows
+from harness.report.format import MAX_NAMED_RECORDS, named_in, named_records, summary_rows
 from harness.runner_result import RunResult
 from harness.verify.result import CheckResult
 
@@ -118,8 +118,7 @@ def _findings_not_in(check: CheckResult, result: RunResult) -> list[str]:
         ("lost", report.lost, "loss" in name or "lost" in name),
         ("corrupted", report.corrupted, "corrupt" in name),
     ):
-        names = named_records(refs, MAX_NAMED_RECORDS)
-        if matches and refs and not set(names) & set(check.details):
+        if matches and refs and not named_in(refs, check.details):
             extra.append(f"{word} records ({len(refs)}):")
-            extra.extend(f"  {line}" for line in names)
+            extra.extend(f"  {line}" for line in named_records(refs, MAX_NAMED_RECORDS))
     return extra

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.report.format import header_line, named_records, status_word, summary_rows
+from harness.report.format import header_line, named_in, named_records, status_word, summary_rows
 from harness.runner_result import RunResult
 
 MAX_TERMINAL_RECORDS = 10  # records named per finding on the terminal; the HTML and JSON carry more
@@ -28,10 +28,9 @@ def print_summary(result: RunResult, console: Console) -> None:
     shown = _print_checks(result, console)
     report = result.verification
     for title, refs in (("lost", report.lost), ("corrupted", report.corrupted)):
-        lines = named_records(refs, MAX_TERMINAL_RECORDS)
-        if lines and not set(lines) <= shown:  # a failed check's details may have named them already
+        if refs and not named_in(refs, shown):  # a failed check's details may have named them already
             console.print(f"[bold]{title} records[/] ({len(refs):,}):")
-            for line in lines:
+            for line in named_records(refs, MAX_TERMINAL_RECORDS):
                 console.print(f"  {escape(line)}")
     if report.unexpected:
         console.print(f"[bold]unexpected records[/] ({len(report.unexpected):,}), first:")
@@ -49,7 +48,7 @@ def print_summary(result: RunResult, console: Console) -> None:
 
 
 def _print_checks(result: RunResult, console: Console) -> set[str]:
-    """Print the checks table and failed checks' details; return the detail lines shown."""
+    """Print the checks table and the failed checks' details; return the detail lines shown."""
     checks = result.verification.checks
     if not checks:
         console.print("[dim]no expectations were checked[/]")

@@ -45,6 +45,7 @@ def test_failed_checks_carry_expected_actual_and_name_the_lost_records(tmp_path:
     assert failure.get("message") == "expected 0 lost, actual 3 lost"
     assert "orders-2@1417 (key=k17, sha256=ab12cd34ef56…)" in (failure.text or "")
     assert "orders-0@88 (key=clé-<&>" in (failure.text or "")
+    assert (failure.text or "").count("orders-2@1417") == 1  # the check named it; not listed again
     tricky = cases[TRICKY_CHECK].find("failure")
     assert tricky is not None
     assert tricky.get("message") == "expected key matches <data/…>, actual 1 key & more"
