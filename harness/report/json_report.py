@@ -105,7 +105,8 @@ def render_json(result: RunResult) -> str:
 def write_json_report(result: RunResult, report_dir: Path) -> Path:
     """Write `<report_dir>/report.json` (the directory must exist) and return its path."""
     path = report_dir / JSON_NAME
-    path.write_text(render_json(result), encoding="utf-8")
+    # A lone surrogate (undecodable bytes in an error) becomes a \udcxx JSON escape and reads back the same.
+    path.write_text(render_json(result), encoding="utf-8", errors="backslashreplace")
     return path
 
 

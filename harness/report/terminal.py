@@ -8,7 +8,7 @@ Example::
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.table import Table
 
 from harness.report.format import header_line, named_in, named_records, status_word, summary_rows
@@ -16,6 +16,13 @@ from harness.runner_result import RunResult
 
 MAX_TERMINAL_RECORDS = 10  # records named per finding on the terminal; the HTML and JSON carry more
 MAX_TERMINAL_DETAILS = 5  # details lines per failed check
+
+
+def escape(text: str) -> str:
+    """`text` safe to print: rich markup escaped, lone surrogates (undecodable bytes) as \\udcxx escapes."""
+    return escape_markup(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
 _STYLES = {"PASSED": "bold green", "FAILED": "bold red", "ERROR": "bold red"}
 
 

@@ -112,3 +112,12 @@ def test_large_runs_are_written_compact_and_still_round_trip() -> None:
     assert text.count("\n") == 1
     assert run_result_from_json(json.loads(text)) == big
     assert render_json(make_result()).count("\n") > 100  # small runs stay readable
+
+
+def test_undecodable_bytes_in_an_error_are_written_and_read_back(tmp_path: Path) -> None:
+    error = b"broker log: \xff\xfe tail".decode("utf-8", "surrogateescape")
+    result = empty_result(error)
+    paths = write_reports(result, tmp_path, junit_path=tmp_path / "junit.xml")
+    assert run_result_from_json(json.loads(paths[0].read_text(encoding="utf-8"))).error == error
+    assert "broker log: \\udcff\\udcfe tail" in paths[1].read_text(encoding="utf-8")
+    assert "broker log: \\udcff" not in paths[2].read_text(encoding="utf-8")  # junit replaced them

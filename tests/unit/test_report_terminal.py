@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from pathlib import Path
 
 from rich.console import Console
 
@@ -85,3 +86,10 @@ def test_no_colour_codes_when_not_a_terminal() -> None:
     coloured = io.StringIO()
     print_summary(make_result(passed=False), Console(file=coloured, width=100, force_terminal=True))
     assert "\x1b[" in coloured.getvalue()
+
+
+def test_undecodable_bytes_in_an_error_print_to_a_strict_utf8_stream(tmp_path: Path) -> None:
+    error = b"broker log: \xff tail".decode("utf-8", "surrogateescape")
+    with (tmp_path / "out.txt").open("w", encoding="utf-8", errors="strict") as out:
+        print_summary(empty_result(error), Console(file=out, width=100))
+    assert "run error: broker log: \\udcff tail" in (tmp_path / "out.txt").read_text(encoding="utf-8")
