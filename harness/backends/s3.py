@@ -2,8 +2,9 @@
 
 Known deviations from AWS (embedded moto server):
 
-* moto keeps its service state in process-wide backends: two `MotoServer`s in one process share buckets,
-  queues and topics (accounts and regions still separate them). `MotoServer.reset()` clears everything.
+* moto keeps its service state in process-wide backends: two `MotoServer`s running at once in one process
+  share buckets, queues and topics (accounts and regions still separate them). So that state never leaks from
+  one run into the next, the last `MotoServer` of a process to stop clears it. `reset()` clears it at once.
 * Credentials are not checked: any access key and secret are accepted.
 * Behaviour is moto's: S3 is close to AWS for the calls the harness makes (put/get/list/multipart), but
   not every error shape of every API is reproduced.
@@ -18,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -25,6 +27,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +37,11 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from harness.backends.base import Backend, BackendError, BackendStartError, wait_until
+
+# The MotoServers running in this process. Process-wide on purpose: it mirrors moto's process-wide state,
+# so the last server to stop knows it may clear that state.
+_running: weakref.WeakSet[MotoServer] = weakref.WeakSet()
+_running_lock = threading.Lock()
 
 DEFAULT_REGION = "us-east-1"
 DUMMY_ACCESS_KEY_ID = "testing"
@@ -227,6 +235,8 @@ class MotoServer(S3Backend):
             return False
 
     def _start(self) -> None:
+        with _running_lock:
+            _running.add(self)
         self._server = self._bind()
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"moto-server-{self.port}", daemon=True
@@ -242,8 +252,15 @@ class MotoServer(S3Backend):
 
     def _stop(self) -> None:
         server, thread = self._server, self._thread
+        with _running_lock:
+            _running.discard(self)
+            last_one = not _running
         if server is not None:
             if thread is not None and thread.is_alive():
+                if last_one:
+                    # moto's state is process-wide: leave none for the next server (module docstring).
+                    with contextlib.suppress(OSError):
+                        self.reset()
                 server.shutdown()
             server.server_close()
         if thread is not None:
