@@ -65,6 +65,42 @@ def scenario_clock(scenario: Scenario) -> ScaledClock:
     return ScaledClock(start=scenario.clock.start, speed=scenario.clock.speed)
 
 
+class RunClock:
+    """The scenario's clock, which `begin()` sets back to the scenario's start instant once the stack is up.
+
+    Starting the stack takes real seconds, which a fast clock multiplies (3 s at 20x is a minute): without the
+    reset, a run meant to start at 23:59:50 would send its first record after midnight. `monotonic()` keeps
+    counting through the reset, so deadlines and intervals are never disturbed; only `now()` jumps back.
+    """
+
+    def __init__(self, start: datetime | None, speed: float) -> None:
+        self.speed = speed
+        self._start = start
+        self._state = (0.0, ScaledClock(start=start, speed=speed))  # (monotonic offset, current clock)
+
+    def begin(self) -> None:
+        """Restart `now()` at the scenario's start instant (or real now when it has none)."""
+        offset, clock = self._state
+        self._state = (offset + clock.monotonic(), ScaledClock(start=self._start, speed=self.speed))
+
+    def monotonic(self) -> float:
+        """Scaled seconds since the clock was made (continuous across `begin`)."""
+        offset, clock = self._state
+        return offset + clock.monotonic()
+
+    def now(self) -> datetime:
+        """The scenario instant."""
+        return self._state[1].now()
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep `seconds` of scaled time."""
+        self._state[1].sleep(seconds)
+
+    def wait(self, event: threading.Event, timeout: float | None) -> bool:
+        """Wait with a scaled timeout."""
+        return self._state[1].wait(event, timeout)
+
+
 def empty_report(produced: int) -> VerificationReport:
     """The report of a run that never got to verification."""
     return VerificationReport(
@@ -99,7 +135,7 @@ class _Run:
         self.scenario = scenario
         self.options = options
         self.wall = options.wall_clock
-        self.clock = scenario_clock(scenario)
+        self.clock = RunClock(scenario.clock.start, scenario.clock.speed)
         self.speed = scenario.clock.speed
         self.ledger = Ledger()
         self.timeline_points: list[TimePoint] = []
@@ -132,6 +168,8 @@ class _Run:
             self._show()
             try:
                 pipeline.start()
+                self.clock.begin()
+                clock_start = self.clock.now()
                 self.origin = self.clock.monotonic()
                 report, error = self._drive(pipeline)
             except KeyboardInterrupt as exc:

@@ -1,0 +1,229 @@
+"""End-to-end records/s of 1 KiB JSON through the whole pipeline vs a raw consumer -> gzip -> S3 baseline.
+
+Run: ``python benchmarks/bench_pipeline.py [--records 100000] [--repeats 3] [--batch-size 2000]``.
+
+One `Pipeline` (embedded Kafka, moto S3, Firehose emulator, the production archiver in real function
+processes) is started with its own mapping disabled, and the topic is filled once. Then, alternating:
+
+* pipeline round: a fresh ESM (new consumer group) on the same function runtime delivers every record to the
+  archiver, which PutRecordBatches to Firehose, which gzips objects into S3. Time = ESM start until every
+  record is committed and Firehose holds nothing (the last partial buffer is flushed: the benchmark measures
+  throughput, not the buffer interval);
+* baseline round: a plain kafka-python consumer (new group) gzips JSON lines into 5 MiB objects and PUTs them
+  to the same moto S3 (the least work an archiver can do).
+
+Where the time goes: per round, the summed ESM attempt time, the summed handler time the function reported,
+the Firehose put latency and the share of wall time the function was busy. Also measures the wall time of
+scenarios/failure/buffer-900s.yaml (target <= 10 s). Medians; JSON to benchmarks/results/pipeline.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from harness.clock import SystemClock
+from harness.esm.mapping import EventSourceMapping
+from harness.esm.settings import EsmConfig
+from harness.runner import RunOptions, run_scenario
+from harness.runner_pipeline import Pipeline, esm_parameters
+from harness.scenario import load_scenario, validate_text
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "pipeline.json"
+PARTITIONS = 6
+VALUE_BYTES = 1024
+OBJECT_BYTES = 5 * 1024 * 1024
+
+SCENARIO = """
+name: bench-pipeline
+seed: 1
+pipeline:
+  topic: {{name: bench, partitions: {partitions}}}
+  event_source:
+    StartingPosition: TRIM_HORIZON
+    BatchSize: {batch_size}
+    MaximumBatchingWindowInSeconds: 1
+    Enabled: false
+  function: {{timeout: 120, memory: 1024, env: {{DELIVERY_STREAM_NAME: archive}}}}
+  firehose:
+    BufferingHints: {{SizeInMBs: 5, IntervalInSeconds: 60}}
+    CompressionFormat: GZIP
+    Prefix: "data/!{{timestamp:yyyy}}/!{{timestamp:MM}}/!{{timestamp:dd}}/!{{timestamp:HH}}/"
+    ErrorOutputPrefix: "errors/!{{firehose:error-output-type}}/"
+load:
+  profile: {{kind: constant, rate: 1}}
+  records: 1
+"""
+
+
+def json_value(i: int, rng: random.Random) -> bytes:
+    """A JSON document of exactly VALUE_BYTES bytes."""
+    head = json.dumps({"i": i, "status": "paid", "pad": ""}, separators=(",", ":"))
+    pad = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=VALUE_BYTES - len(head)))
+    return json.dumps({"i": i, "status": "paid", "pad": pad}, separators=(",", ":")).encode()
+
+
+def fill(servers: str, topic: str, records: int) -> None:
+    """Write `records` 1 KiB JSON records, spread over the partitions."""
+    producer = KafkaProducer(bootstrap_servers=servers, acks=1, linger_ms=20, batch_size=512 * 1024)
+    rng = random.Random(1)
+    for i in range(records):
+        producer.send(topic, key=b"k%d" % (i % 97), value=json_value(i, rng), partition=i % PARTITIONS)
+    producer.flush(timeout=300)
+    producer.close()
+
+
+def baseline(pipeline: Pipeline, records: int, group: str, bucket: str) -> dict[str, float]:
+    """A plain consumer: JSON lines, gzip, 5 MiB objects PUT to S3; commit after each PUT."""
+    consumer = KafkaConsumer(
+        pipeline.topic,
+        bootstrap_servers=pipeline.bootstrap_servers,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=2000,
+        fetch_max_bytes=64 * 1024 * 1024,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    s3 = pipeline.s3_client()
+    started = time.perf_counter()
+    seen, buffered, chunk, objects = 0, 0, [], 0
+    while seen < records:
+        for batch in consumer.poll(timeout_ms=500).values():
+            for record in batch:
+                line = json.dumps(
+                    {"p": record.partition, "o": record.offset, "v": record.value.decode()},
+                    separators=(",", ":"),
+                ).encode()
+                chunk.append(line)
+                buffered += len(line) + 1
+            seen += len(batch)
+        if chunk and (buffered >= OBJECT_BYTES or seen >= records):
+            body = gzip.compress(b"\n".join(chunk) + b"\n", compresslevel=6)
+            s3.put_object(Bucket=bucket, Key=f"{group}/{objects:06d}.gz", Body=body)
+            consumer.commit()
+            chunk, buffered, objects = [], 0, objects + 1
+        if time.perf_counter() - started > 900:
+            raise RuntimeError(f"baseline saw only {seen} of {records} records")
+    elapsed = time.perf_counter() - started
+    consumer.close(autocommit=False)
+    return {"seconds": elapsed, "records_per_second": records / elapsed, "objects": objects}
+
+
+def pipeline_round(pipeline: Pipeline, records: int, group: str, seed: int) -> dict[str, float]:
+    """A fresh ESM (new group) through the archiver and Firehose; time until committed and delivered."""
+    assert pipeline.runtime is not None
+    service = pipeline.firehose_service()
+    stream = service.stream(pipeline.stream_name)
+    assert stream.delivery is not None
+    params = esm_parameters(
+        pipeline.spec, pipeline.spec.function.name, "us-east-1", pipeline.bootstrap_servers
+    )
+    params.update(Enabled=True, AmazonManagedKafkaEventSourceConfig={"ConsumerGroupId": group})
+    before_archived = sum(o.record_count for o in service.attempts(pipeline.stream_name))
+    before_invocations = len(pipeline.runtime.invocations())
+    esm = EventSourceMapping(
+        EsmConfig.from_aws(params, function_timeout_s=pipeline.spec.function.timeout_seconds),
+        pipeline.runtime,
+        bootstrap_servers=pipeline.bootstrap_servers,
+        clock=SystemClock(),
+        rng=random.Random(seed),
+    )
+    started = time.perf_counter()
+    esm.start()
+    try:
+        while sum(esm.committed_offsets().values()) < records:
+            if time.perf_counter() - started > 900:
+                raise RuntimeError(f"pipeline committed only {esm.committed_offsets()} of {records}")
+            time.sleep(0.02)
+        service.flush(pipeline.stream_name)
+        elapsed = time.perf_counter() - started
+    finally:
+        esm.stop()
+    archived = sum(o.record_count for o in service.attempts(pipeline.stream_name)) - before_archived
+    attempts = esm.invocations()
+    handler = pipeline.runtime.invocations()[before_invocations:]
+    return {
+        "seconds": elapsed,
+        "records_per_second": records / elapsed,
+        "archived": archived,
+        "invocations": len(attempts),
+        "esm_attempt_seconds": sum(a.duration_ms for a in attempts) / 1000,
+        "handler_seconds": sum(r.duration_ms for r in handler) / 1000,
+        "function_busy_share_of_wall": sum(a.duration_ms for a in attempts) / 1000 / elapsed,
+        "firehose_put_latency_ms_last": service.metrics(pipeline.stream_name).get(
+            "PutRecordBatch.Latency", 0.0
+        ),
+    }
+
+
+def buffer_900s_wall() -> dict[str, Any]:
+    """Wall time of the 900-second-buffer scenario through the runner."""
+    result = run_scenario(load_scenario(ROOT / "scenarios/failure/buffer-900s.yaml"), RunOptions(cwd=ROOT))
+    return {
+        "wall_seconds": result.wall_seconds,
+        "passed": result.passed,
+        "clock_seconds": result.clock_seconds,
+    }
+
+
+def main() -> None:
+    """Run the comparison and the buffer-900s timing; print and write the JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    args = parser.parse_args()
+    text = SCENARIO.format(partitions=PARTITIONS, batch_size=args.batch_size)
+    scenario, problems = validate_text(text, ROOT / "benchmarks" / "bench-pipeline.yaml")
+    assert scenario is not None, problems
+    pipeline_rounds: list[dict[str, float]] = []
+    baseline_rounds: list[dict[str, float]] = []
+    with Pipeline(scenario, clock=SystemClock(), cwd=ROOT, max_environments=10) as pipeline:
+        pipeline.stack.s3.create_bucket("baseline")  # type: ignore[union-attr]
+        began = time.perf_counter()
+        fill(pipeline.bootstrap_servers, pipeline.topic, args.records)
+        fill_seconds = time.perf_counter() - began
+        for i in range(args.repeats):
+            baseline_rounds.append(baseline(pipeline, args.records, f"baseline-{i}", "baseline"))
+            pipeline_rounds.append(pipeline_round(pipeline, args.records, f"pipeline-{i}", i))
+            print(
+                f"round {i}: pipeline {pipeline_rounds[-1]['records_per_second']:,.0f} rec/s, "
+                f"baseline {baseline_rounds[-1]['records_per_second']:,.0f} rec/s",
+                flush=True,
+            )
+    pipe = statistics.median(r["records_per_second"] for r in pipeline_rounds)
+    base = statistics.median(r["records_per_second"] for r in baseline_rounds)
+    buffer = buffer_900s_wall()
+    result = {
+        "records": args.records,
+        "value_bytes": VALUE_BYTES,
+        "partitions": PARTITIONS,
+        "batch_size": args.batch_size,
+        "fill_seconds": fill_seconds,
+        "pipeline_records_per_second_median": pipe,
+        "baseline_records_per_second_median": base,
+        "ratio_pipeline_to_baseline": pipe / base,
+        "pipeline_rounds": pipeline_rounds,
+        "baseline_rounds": baseline_rounds,
+        "buffer_900s": buffer,
+        "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in result.items() if not k.endswith("rounds")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
