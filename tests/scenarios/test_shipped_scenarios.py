@@ -2,8 +2,8 @@
 processes): each must end the way the scenario file says.
 
 The smoke scenario runs through the CLI entry point (exit code and report files); the failure scenarios run
-through `run_scenario` so a test can look at what was lost, diverted or faulted. Wall times are recorded as
-test properties (`--junitxml` shows them); they are not asserted. Load scenarios are marked slow.
+through `run_scenario` so a test can look at what was lost, diverted or faulted. Wall times are printed
+(`pytest -rP` shows them); they are not asserted. Load scenarios are marked slow.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 
 
-def run(name: str, record_property: pytest.RecordProperty) -> RunResult:
-    """Run one shipped scenario and record its wall time."""
+def run(name: str) -> RunResult:
+    """Run one shipped scenario and print its wall time."""
     result = run_scenario(load_scenario(SCENARIOS / name), RunOptions(cwd=ROOT))
-    record_property("wall_seconds", round(result.wall_seconds, 1))
+    print(f"{name}: {result.wall_seconds:.1f} s wall, {result.clock_seconds:.0f} s clock")
     assert result.error is None, result.error
     return result
 
@@ -50,10 +50,8 @@ def test_smoke_exits_0_and_writes_reports(tmp_path: Path) -> None:
     assert 'failures="0"' in junit.read_text()
 
 
-def test_poison_pill_without_destination_drops_the_batches_holding_it(
-    record_property: pytest.RecordProperty,
-) -> None:
-    result = run("failure/poison-pill-no-destination.yaml", record_property)
+def test_poison_pill_without_destination_drops_the_batches_holding_it() -> None:
+    result = run("failure/poison-pill-no-destination.yaml")
     assert result.passed, failed_checks(result)
     report = result.verification
     lost_keys = {ref.key for ref in report.lost}
@@ -65,10 +63,8 @@ def test_poison_pill_without_destination_drops_the_batches_holding_it(
     assert [f.ok for f in result.faults] == [True] * len(result.faults)
 
 
-def test_poison_pill_with_s3_destination_diverts_exactly_that_record(
-    record_property: pytest.RecordProperty,
-) -> None:
-    result = run("failure/poison-pill-s3-destination.yaml", record_property)
+def test_poison_pill_with_s3_destination_diverts_exactly_that_record() -> None:
+    result = run("failure/poison-pill-s3-destination.yaml")
     assert result.passed, failed_checks(result)
     report = result.verification
     assert [(r.partition, r.offset) for r in report.diverted] == [(1, 42)]
@@ -76,24 +72,22 @@ def test_poison_pill_with_s3_destination_diverts_exactly_that_record(
     assert report.unique_archived == report.produced - 1
 
 
-def test_function_timeouts_are_retried_until_everything_is_archived(
-    record_property: pytest.RecordProperty,
-) -> None:
-    result = run("failure/function-timeout.yaml", record_property)
+def test_function_timeouts_are_retried_until_everything_is_archived() -> None:
+    result = run("failure/function-timeout.yaml")
     assert result.passed, failed_checks(result)
     assert result.function_errors == {"Sandbox.Timedout": 3}
     assert result.verification.lost == ()
 
 
-def test_900_second_buffer_delivers_only_at_interval_ends(record_property: pytest.RecordProperty) -> None:
-    result = run("failure/buffer-900s.yaml", record_property)
+def test_900_second_buffer_delivers_only_at_interval_ends() -> None:
+    result = run("failure/buffer-900s.yaml")
     assert result.passed, failed_checks(result)
     assert 2 <= len(result.verification.objects) <= 3
     assert min(result.verification.latencies_ms) >= 0
 
 
-def test_hour_rollover_writes_keys_under_both_years(record_property: pytest.RecordProperty) -> None:
-    result = run("failure/hour-rollover.yaml", record_property)
+def test_hour_rollover_writes_keys_under_both_years() -> None:
+    result = run("failure/hour-rollover.yaml")
     assert result.passed, failed_checks(result)
     hours = set(result.verification.objects_per_hour)
     assert {"2026/12/31/23", "2027/01/01/00"} <= hours
@@ -108,8 +102,8 @@ def test_hour_rollover_writes_keys_under_both_years(record_property: pytest.Reco
         "failure/rolling-restart.yaml",
     ],
 )
-def test_transient_faults_lose_nothing(name: str, record_property: pytest.RecordProperty) -> None:
-    result = run(name, record_property)
+def test_transient_faults_lose_nothing(name: str) -> None:
+    result = run(name)
     assert result.passed, failed_checks(result)
     assert result.faults, "the fault must have fired"
     assert all(event.ok for event in result.faults), result.faults
@@ -118,6 +112,6 @@ def test_transient_faults_lose_nothing(name: str, record_property: pytest.Record
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["load/steady-5k.yaml", "load/bursts.yaml"])
-def test_load_scenarios_pass(name: str, record_property: pytest.RecordProperty) -> None:
-    result = run(name, record_property)
+def test_load_scenarios_pass(name: str) -> None:
+    result = run(name)
     assert result.passed, failed_checks(result)
