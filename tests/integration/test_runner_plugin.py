@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PROJECT_TESTS = '''
+PROJECT_TESTS = """
 import gzip
 import time
 from pathlib import Path
@@ -42,7 +42,7 @@ def test_own_records_reach_the_archive(msk_pipeline):
     assert keys, "the archiver should have delivered an object within the 5 s buffer interval"
     body = gzip.decompress(s3.get_object(Bucket=pipeline.bucket, Key=keys[0])["Body"].read())
     assert body.count(b"\\n") == 5
-'''
+"""
 
 
 def test_project_suite_uses_the_plugin_fixtures(tmp_path: Path) -> None:
