@@ -147,6 +147,7 @@ class _Run:
         self.load_error: BaseException | None = None
         self.load_summary: LoadSummary | None = None
         self.settled = False
+        self.stuck: tuple[int, ...] = ()
         self.stats: tuple[int, int, dict[str, int]] = (0, 0, {})
 
     # --- the whole run ----------------------------------------------------------------------------------
@@ -201,6 +202,8 @@ class _Run:
             function_errors=errors,
             verification=report if report is not None else empty_report(len(self.ledger)),
             error=error,
+            settled=self.settled,
+            stuck_partitions=self.stuck,
         )
 
     def _drive(self, pipeline: Pipeline) -> tuple[VerificationReport | None, str | None]:
@@ -240,6 +243,7 @@ class _Run:
         self.phase = "verifying"
         self._show()
         self.settled = settled
+        self.stuck = tuple(sorted(pipeline.esm.stuck_partitions()))
         return self._verify(pipeline), error
 
     # --- phases -------------------------------------------------------------------------------------------

@@ -80,6 +80,12 @@ def run_command(
     from harness.report import print_summary, write_reports  # noqa: PLC0415 - matplotlib loads slowly
 
     print_summary(result, out)
+    if not result.settled and result.error is None:
+        seconds = scenario.expect.settle_seconds
+        out.print(f"[yellow]not settled[/] {seconds:g} clock seconds after the last send", highlight=False)
+    if result.stuck_partitions:
+        stuck = ", ".join(f"{scenario.pipeline.topic.name}-{p}" for p in result.stuck_partitions)
+        out.print(f"[yellow]stuck partitions[/] (a failing batch holds them): {stuck}", highlight=False)
     directory = report_dir or default_report_dir(scenario, result.started_at)
     written = write_reports(result, directory, junit_path=junit)
     out.print("reports: " + ", ".join(str(p) for p in written), highlight=False)

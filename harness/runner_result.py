@@ -50,6 +50,8 @@ class RunResult:
     function_errors: dict[str, int]  # errorType -> count
     verification: VerificationReport  # empty (nothing produced or read) when the run failed before verifying
     error: str | None = None  # set when the run could not complete (a backend failed, interrupted, ...)
+    settled: bool = True  # False: settle_seconds passed with records uncommitted or still in Firehose
+    stuck_partitions: tuple[int, ...] = ()  # partitions a failing batch held when the run ended
 
     @property
     def passed(self) -> bool:
