@@ -33,7 +33,7 @@ from harness.faults import FaultTimeline, PipelineInjectors
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
 from harness.progress import NullProgress, Progress, Snapshot
 from harness.runner_pipeline import Pipeline
-from harness.runner_result import RunResult, TimePoint
+from harness.runner_result import RunDiagnostics, RunResult, TimePoint
 from harness.runner_wait import Ledger, PipelineProbe
 from harness.scenario_model import Scenario
 from harness.verify.archive import read_archive
@@ -125,7 +125,16 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> RunRe
 
     Raises RunInterruptedError (after stopping everything) when a KeyboardInterrupt arrives.
     """
-    return _Run(scenario, options or RunOptions()).execute()
+    return run_scenario_with_diagnostics(scenario, options)[0]
+
+
+def run_scenario_with_diagnostics(
+    scenario: Scenario, options: RunOptions | None = None
+) -> tuple[RunResult, RunDiagnostics]:
+    """`run_scenario`, plus whether the pipeline settled and which partitions were stuck."""
+    run = _Run(scenario, options or RunOptions())
+    result = run.execute()
+    return result, run.diagnostics
 
 
 class _Run:
@@ -146,8 +155,7 @@ class _Run:
         self.probe: PipelineProbe | None = None
         self.load_error: BaseException | None = None
         self.load_summary: LoadSummary | None = None
-        self.settled = False
-        self.stuck: tuple[int, ...] = ()
+        self.diagnostics = RunDiagnostics(settled=False)
         self.stats: tuple[int, int, dict[str, int]] = (0, 0, {})
 
     # --- the whole run ----------------------------------------------------------------------------------
@@ -202,8 +210,6 @@ class _Run:
             function_errors=errors,
             verification=report if report is not None else empty_report(len(self.ledger)),
             error=error,
-            settled=self.settled,
-            stuck_partitions=self.stuck,
         )
 
     def _drive(self, pipeline: Pipeline) -> tuple[VerificationReport | None, str | None]:
@@ -242,8 +248,12 @@ class _Run:
             error = f"the event source mapping stopped: {type(poll_error).__name__}: {poll_error}"
         self.phase = "verifying"
         self._show()
-        self.settled = settled
-        self.stuck = tuple(sorted(pipeline.esm.stuck_partitions()))
+        self.diagnostics = RunDiagnostics(
+            settled=settled,
+            stuck_partitions=tuple(sorted(pipeline.esm.stuck_partitions())),
+            lag=self.probe.lag(),
+            firehose_pending=delivery.pending_records(),
+        )
         return self._verify(pipeline), error
 
     # --- phases -------------------------------------------------------------------------------------------

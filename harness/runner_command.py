@@ -19,7 +19,12 @@ from typing import Any
 from rich.console import Console
 
 from harness.progress import make_progress
-from harness.runner import RunInterruptedError, RunOptions, default_report_dir, run_scenario
+from harness.runner import (
+    RunInterruptedError,
+    RunOptions,
+    default_report_dir,
+    run_scenario_with_diagnostics,
+)
 from harness.runner_pipeline import PipelineConfigError, choose_backends
 from harness.scenario import ScenarioError, load_scenario
 
@@ -70,7 +75,9 @@ def run_command(
     progress = make_progress(out, scenario.name, ci=bool(env.get("CI")))
     try:
         with interrupts_as_keyboard_interrupt():
-            result = run_scenario(scenario, RunOptions(backend=backend, progress=progress))
+            result, diagnostics = run_scenario_with_diagnostics(
+                scenario, RunOptions(backend=backend, progress=progress)
+            )
     except RunInterruptedError as exc:
         err.print(f"interrupted ({exc}): everything was stopped", highlight=False)
         return EXIT_INTERRUPTED
@@ -80,11 +87,14 @@ def run_command(
     from harness.report import print_summary, write_reports  # noqa: PLC0415 - matplotlib loads slowly
 
     print_summary(result, out)
-    if not result.settled and result.error is None:
-        seconds = scenario.expect.settle_seconds
-        out.print(f"[yellow]not settled[/] {seconds:g} clock seconds after the last send", highlight=False)
-    if result.stuck_partitions:
-        stuck = ", ".join(f"{scenario.pipeline.topic.name}-{p}" for p in result.stuck_partitions)
+    if not diagnostics.settled and result.error is None:
+        out.print(
+            f"[yellow]not settled[/] {scenario.expect.settle_seconds:g} clock seconds after the last send: "
+            f"{diagnostics.lag} records uncommitted, {diagnostics.firehose_pending} still in Firehose",
+            highlight=False,
+        )
+    if diagnostics.stuck_partitions:
+        stuck = ", ".join(f"{scenario.pipeline.topic.name}-{p}" for p in diagnostics.stuck_partitions)
         out.print(f"[yellow]stuck partitions[/] (a failing batch holds them): {stuck}", highlight=False)
     directory = report_dir or default_report_dir(scenario, result.started_at)
     written = write_reports(result, directory, junit_path=junit)

@@ -50,10 +50,18 @@ class RunResult:
     function_errors: dict[str, int]  # errorType -> count
     verification: VerificationReport  # empty (nothing produced or read) when the run failed before verifying
     error: str | None = None  # set when the run could not complete (a backend failed, interrupted, ...)
-    settled: bool = True  # False: settle_seconds passed with records uncommitted or still in Firehose
-    stuck_partitions: tuple[int, ...] = ()  # partitions a failing batch held when the run ended
 
     @property
     def passed(self) -> bool:
         """True when the run completed and every expectation held."""
         return self.error is None and self.verification.passed
+
+
+@dataclass(frozen=True)
+class RunDiagnostics:
+    """What the runner saw beyond the RunResult contract: did the pipeline settle, what held it."""
+
+    settled: bool  # False: settle_seconds passed with records uncommitted or still in Firehose
+    stuck_partitions: tuple[int, ...] = ()  # partitions a failing batch held when the run ended
+    lag: int = 0  # produced but uncommitted records when the run ended
+    firehose_pending: int = 0  # records buffered or undelivered in Firehose when the run ended

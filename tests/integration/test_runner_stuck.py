@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.cli import main
-from harness.runner import RunOptions, run_scenario
+from harness.runner import RunOptions, run_scenario_with_diagnostics
 from harness.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,15 +38,16 @@ expect:
 def test_a_pill_retried_forever_leaves_its_partition_stuck_and_reported(tmp_path: Path) -> None:
     path = tmp_path / "stuck.yaml"
     path.write_text(SCENARIO, encoding="utf-8")
-    result = run_scenario(load_scenario(path), RunOptions(cwd=ROOT))
+    result, diagnostics = run_scenario_with_diagnostics(load_scenario(path), RunOptions(cwd=ROOT))
 
     assert result.error is None, result.error
     assert not result.passed
-    assert not result.settled
+    assert not diagnostics.settled
+    assert diagnostics.lag > 0
     # The failing event holds every partition it contains (on-demand events mix partitions), the pill's too.
-    assert 2 in result.stuck_partitions
+    assert 2 in diagnostics.stuck_partitions
     lost = result.verification.lost
-    assert {r.partition for r in lost} <= set(result.stuck_partitions)
+    assert {r.partition for r in lost} <= set(diagnostics.stuck_partitions)
     assert min(r.offset for r in lost if r.partition == 2) <= 10  # the pill and everything behind it
     assert result.function_errors.get("Unhandled", 0) >= 2  # retried, not skipped
 
