@@ -157,6 +157,8 @@ class _Run:
         self.load_summary: LoadSummary | None = None
         self.diagnostics = RunDiagnostics(settled=False)
         self.stats: tuple[int, int, dict[str, int]] = (0, 0, {})
+        self._progress: Progress | None = None
+        self._last_sample_wall = -1e9
 
     # --- the whole run ----------------------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -304,8 +306,6 @@ class _Run:
         self.timeline.tick(len(self.ledger))
         self._sample()
 
-    _last_sample_wall = -1e9
-
     def _sample(self, *, force: bool = False) -> None:
         assert self.probe is not None
         now = self.wall.monotonic()
@@ -319,7 +319,7 @@ class _Run:
         self._show(point)
 
     def _show(self, point: TimePoint | None = None) -> None:
-        progress = getattr(self, "_progress", None)
+        progress = self._progress
         if progress is None:
             return
         if point is None and self.timeline_points:
