@@ -41,6 +41,8 @@ def test_every_named_test_exists() -> None:
         path = ROOT / file_name
         if not path.exists():
             broken.append(file_name)
-        elif test_name and not re.search(rf"^\s*(?:async )?def {test_name}\(", path.read_text(), re.MULTILINE):
+        elif test_name and not re.search(
+            rf"^\s*(?:async )?def {test_name}\(", path.read_text(), re.MULTILINE
+        ):
             broken.append(f"{file_name}::{test_name}")
     assert not broken, f"docs/conformance.md names tests that do not exist: {sorted(set(broken))}"
