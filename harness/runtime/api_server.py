@@ -47,6 +47,9 @@ class Answer:
     error_type: str | None = None
 
 
+_RUNTIME_ANSWERS = frozenset({"response", "error", "too_large"})  # what the runtime itself posts
+
+
 @dataclass(eq=False)
 class Invocation:
     """One invocation handed to an environment; the first `answer()` wins."""
@@ -59,12 +62,17 @@ class Invocation:
     delivered: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     result: Answer | None = None
+    # A crash fault kills the process once the event is delivered. A fast handler could answer before the
+    # SIGKILL lands; a killed process's answer never reaches AWS, so the runtime's own answers are dropped.
+    doomed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, result: Answer) -> bool:
         """Record the outcome unless one is already recorded; True if this call won."""
         with self._lock:
             if self.result is not None:
+                return False
+            if self.doomed and result.kind in _RUNTIME_ANSWERS:
                 return False
             self.result = result
         self.done.set()

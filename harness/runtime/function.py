@@ -304,6 +304,7 @@ class FunctionRuntime(Backend):
             deadline_ms=now_ms + int((deadline - start) * 1000),
             function_arn=self.config.function_arn,
             trace_id=trace,
+            doomed=rule is not None and rule.action is FaultAction.CRASH,
         )
         env.mark(start_line(request_id))
         action = rule.action if rule is not None else None
