@@ -17,11 +17,13 @@ def test_a_doomed_invocation_drops_the_runtime_answer_and_takes_the_exit() -> No
     assert not inv.answer(Answer("error", b"{}", "Unhandled"))
     assert not inv.done.is_set()
     assert inv.answer(Answer("exit", b"{}", "Runtime.ExitError"))
-    assert inv.result is not None and inv.result.kind == "exit"
+    assert inv.result is not None
+    assert inv.result.kind == "exit"
 
 
 def test_a_normal_invocation_takes_the_first_answer() -> None:
     inv = make(doomed=False)
     assert inv.answer(Answer("response", b"null"))
     assert not inv.answer(Answer("exit", b"{}", "Runtime.ExitError"))
-    assert inv.result is not None and inv.result.kind == "response"
+    assert inv.result is not None
+    assert inv.result.kind == "response"
