@@ -254,8 +254,9 @@ class Pipeline(Backend):
             stack.s3.client("sns").create_topic(Name=name)
 
     def _require_empty(self, bucket: str) -> None:
-        # moto keeps its state per process, so an earlier run in this process may have left objects behind:
-        # the embedded bucket is emptied; anywhere else a non-empty bucket would spoil the verification.
+        # moto's state is per process: the last MotoServer to stop clears it, but another one still running in
+        # this process (a user's own fixture) shares it, so the embedded bucket is emptied; anywhere else a
+        # non-empty bucket would spoil the verification, so it is an error.
         s3 = self._stack().s3.s3_client()
         keys = [
             {"Key": entry["Key"]}
