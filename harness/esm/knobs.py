@@ -110,6 +110,8 @@ class EsmKnobs:
             )
         if self.retry_backoff_ms < 0 or self.startup_delay_ms < 0 or self.update_restart_delay_ms < 0:
             raise ValueError("delay knobs must be >= 0")
+        if self.autoscale_eval_interval_s < 1 or self.autoscale_apply_delay_s < 0:
+            raise ValueError("knob autoscale_eval_interval_s must be >= 1 and autoscale_apply_delay_s >= 0")
 
     @classmethod
     def from_mapping(cls, values: dict[str, object]) -> EsmKnobs:
@@ -171,8 +173,6 @@ _ONLY_DEFAULT = (
     "filter_on_deserialized_value",
     "filter_apply_delay_s",
     "max_inflight_per_partition",
-    "simulate_autoscaling",
-    "rebalance_on_scale",
     "deterministic",
     "accept_legacy_item_identifier_shapes",
     "payload_size_accounting",

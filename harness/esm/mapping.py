@@ -5,13 +5,21 @@ batches to a worker pool bounded by the §6 concurrency, and applies the commits
 back. A worker runs one batch through `BatchRunner` (retries, bisect, partial responses, destinations).
 
 Observable: `invocations()` (request id, partition spans, attempt, outcome, duration), `commits()` (offsets
-committed over time), `committed_offsets()`, `stuck_partitions()`, `failure_reports()`.
+committed over time), `committed_offsets()`, `stuck_partitions()`, `failure_reports()`, `scale_events()`.
+
+Scaling (§6, `simulate_autoscaling`): an applied poller change re-deals partitions to new batchers. Queued,
+undelivered records are dropped and re-read from each partition's last commit; a partition whose batch is in
+flight stops fetching until that batch resolves, so no two in-flight events ever share a partition. With
+`rebalance_on_scale` the in-flight batch's commits are discarded (its partitions' epoch moves on), so the new
+owner re-reads it from the last commit: the records are delivered again.
 
 Known deviations from AWS:
 - Polling starts at once (`startup_delay_ms` 0); a disabled mapping stops taking new batches but lets an
   in-flight batch finish and commit (`disable_aborts_inflight` false).
 - `stop()` abandons batches still retrying: nothing more is committed, so they are redelivered on restart.
 - Updates apply to batches formed afterwards (`Enabled`, `BatchSize`, window, filters, error controls).
+- On a rebalancing scale event the new owner waits for the old owner's invocation to return before it
+  redelivers (AWS may overlap them); that keeps one in-flight event per partition.
 
 Example::
 
@@ -44,7 +52,7 @@ from harness.esm.invoker import Invoker
 from harness.esm.knobs import EsmKnobs
 from harness.esm.poller import KafkaLog
 from harness.esm.retry import AttemptLog, BatchRunner, FailureReport, RunResult
-from harness.esm.scaling import PollerModel
+from harness.esm.scaling import Autoscaler, PollerModel, ScaleEvent
 from harness.esm.settings import ConsumerGroupRegistry, EsmConfig
 
 _BACKLOG_BATCHES = 4  # stop fetching a partition once this many batches' worth of records wait
@@ -110,8 +118,17 @@ class EventSourceMapping(Backend):
         self._reports: list[FailureReport] = []
         self._stuck: set[int] = set()
         self._failing: set[int] = set()
-        self._done: queue.SimpleQueue[tuple[Batch, RunResult | BaseException]] = queue.SimpleQueue()
-        self._pending_commits: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[tuple[Batch, dict[int, int], RunResult | BaseException]] = (
+            queue.SimpleQueue()
+        )
+        self._pending_commits: queue.SimpleQueue[tuple[int, int, int]] = queue.SimpleQueue()
+        self._scale_events: list[ScaleEvent] = []
+        self._autoscaler: Autoscaler | None = None
+        self._resume: dict[int, int] = {}  # next offset to read as of the last commit (or the start)
+        self._epoch: dict[int, int] = {}  # bumped when a rebalance takes a partition from its batch
+        self._in_flight: set[int] = set()
+        self._parked: set[int] = set()  # not fetched until their pre-scale batch resolves
+        self._unpark: set[int] = set()
         self._stopping = threading.Event()
         self._log: KafkaLog | None = None
         self._thread: threading.Thread | None = None
@@ -153,6 +170,11 @@ class EventSourceMapping(Backend):
         with self._lock:
             return set(self._stuck) | set(self._failing)
 
+    def scale_events(self) -> list[ScaleEvent]:
+        """Every applied poller change (`simulate_autoscaling`), in order."""
+        with self._lock:
+            return list(self._scale_events)
+
     def poll_error(self) -> BaseException | None:
         """The exception that stopped the poll thread, if any."""
         return self._error
@@ -176,7 +198,11 @@ class EventSourceMapping(Backend):
             position = committed if committed is not None else start[partition]  # existing commits win
             log.seek(partition, position)
             self._next_offset[partition] = position
+        self._resume = dict(self._next_offset)
+        self._epoch = dict.fromkeys(partitions, 0)
+        self._in_flight, self._parked, self._unpark = set(), set(), set()
         model = self.model = PollerModel.for_config(self._config, self._knobs, partitions)
+        self._autoscaler = Autoscaler(model, self._knobs, now=self._clock.monotonic())
         self._batchers = [self._new_batcher() for _ in range(model.pollers)]
         if self._config.on_failure_destination is not None:
             self._destination = FailureDestination(
@@ -187,7 +213,8 @@ class EventSourceMapping(Backend):
                 endpoint_url=self._endpoint,
                 kafka_bootstrap_servers=self._bootstrap,
             )
-        self._pool = ThreadPoolExecutor(max_workers=model.max_concurrency, thread_name_prefix="esm-invoke")
+        workers = model.peak_concurrency if self._autoscaler.enabled else model.max_concurrency
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="esm-invoke")
         self._thread = threading.Thread(target=self._poll_loop, name=f"esm-poll-{self.uuid[:8]}", daemon=True)
         self._thread.start()
 
@@ -239,15 +266,18 @@ class EventSourceMapping(Backend):
     def _poll_until_stopped(self) -> None:
         assert self._log is not None
         assert self._pool is not None
-        assert self.model is not None
-        log, pool, model = self._log, self._pool, self.model
+        log, pool = self._log, self._pool
         busy = 0
         held_back: set[int] = set()
         while not self._stopping.is_set():
             busy -= self._drain_done()
             self._flush_commits()
+            self._resume_unparked()
+            self._autoscale()
             now = self._clock.monotonic()
             for record in log.poll(timeout_ms=self._poll_timeout_ms(now)):
+                if record.partition in self._parked:
+                    continue  # its pre-scale batch is still in flight; re-read once it resolves
                 if record.offset < self._next_offset.get(record.partition, -1):
                     continue  # already queued (a fetch that raced a narrowed assignment)
                 self._next_offset[record.partition] = record.offset + 1
@@ -257,12 +287,66 @@ class EventSourceMapping(Backend):
             if not self._config.enabled:
                 continue
             for batcher in self._batchers:
-                while busy < model.max_concurrency:
+                while busy < self._max_concurrency():
                     batch = batcher.take(self._clock.monotonic())
                     if batch is None:
                         break
                     busy += 1
-                    pool.submit(self._run_batch, batch)
+                    partitions = {tp[1] for tp in batch.partitions}
+                    self._in_flight.update(partitions)
+                    pool.submit(self._run_batch, batch, {p: self._epoch[p] for p in partitions})
+
+    def _max_concurrency(self) -> int:
+        assert self.model is not None
+        return self.model.max_concurrency
+
+    def _autoscale(self) -> None:
+        """Apply a poller change the autoscaler decided, re-dealing partitions (and maybe rebalancing)."""
+        assert self._autoscaler is not None
+        assert self.model is not None
+        assert self._log is not None
+        pollers = self._autoscaler.tick(self._clock.monotonic(), self._lag)
+        if pollers is None:
+            return
+        change = self._autoscaler.last_applied
+        assert change is not None
+        before, self.model = self.model.pollers, self.model.with_pollers(pollers)
+        in_flight = tuple(sorted(self._in_flight))
+        rebalanced = in_flight if self._knobs.rebalance_on_scale else ()
+        for partition in rebalanced:
+            self._epoch[partition] += 1  # the old owner's commits for this batch are now void
+        with self._lock:
+            stuck = set(self._stuck)
+        fetching = self._log.fetching()
+        for partition in self.model.partitions:
+            if partition in self._in_flight or partition in stuck:
+                self._parked.add(partition)
+                continue
+            self._next_offset[partition] = self._resume[partition]  # queued records are re-read
+            if partition in fetching:
+                self._log.seek(partition, self._resume[partition])
+        self._batchers = [self._new_batcher() for _ in range(pollers)]
+        event = ScaleEvent(self._clock.now(), before, pollers, change.lag, in_flight, rebalanced)
+        with self._lock:
+            self._scale_events.append(event)
+
+    def _lag(self) -> int:
+        assert self._log is not None
+        ends = self._log.end_offsets()
+        return sum(max(0, end - self._resume.get(p, end)) for p, end in ends.items())
+
+    def _resume_unparked(self) -> None:
+        """Partitions whose pre-scale batch resolved fetch again from their last commit."""
+        assert self._log is not None
+        if not self._unpark:
+            return
+        fetching = self._log.fetching()
+        for partition in sorted(self._unpark & self._parked):
+            self._parked.discard(partition)
+            self._next_offset[partition] = self._resume[partition]
+            if partition in fetching:
+                self._log.seek(partition, self._resume[partition])
+        self._unpark.clear()
 
     def _poll_timeout_ms(self, now: float) -> int:
         dues = [d for b in self._batchers if (d := b.next_due(now)) is not None]
@@ -276,7 +360,7 @@ class EventSourceMapping(Backend):
         limit = max(1, self._config.batch_size) * _BACKLOG_BATCHES
         wanted = {
             p for p in self.model.partitions if self._batcher_for(p).pending((self._config.topic, p)) >= limit
-        }
+        } | self._parked
         if wanted != held_back:
             self._log.fetch_only(set(self.model.partitions) - wanted, self._next_offset)
         return wanted
@@ -285,30 +369,40 @@ class EventSourceMapping(Backend):
         finished = 0
         while True:
             try:
-                batch, result = self._done.get_nowait()
+                batch, epochs, result = self._done.get_nowait()
             except queue.Empty:
                 return finished
             finished += 1
             if isinstance(result, BaseException):
                 raise result
+            self._in_flight.difference_update(epochs)
+            stale = {p for p, epoch in epochs.items() if epoch != self._epoch[p]}
+            self._unpark.update(p for p in epochs if p in stale or (self._topic(), p) not in result.blocked)
             if result.abandoned:
                 continue
             for tp in batch.partitions:
-                if tp in result.blocked:
+                if tp in result.blocked and tp[1] not in stale:
                     with self._lock:
                         self._stuck.add(tp[1])
                 else:
                     self._batcher_for(tp[1]).release(tp)
+
+    def _topic(self) -> str:
+        return self._config.topic
 
     def _flush_commits(self) -> None:
         assert self._log is not None
         offsets: dict[int, int] = {}
         while True:
             try:
-                partition, offset = self._pending_commits.get_nowait()
+                partition, offset, epoch = self._pending_commits.get_nowait()
             except queue.Empty:
                 break
+            if epoch != self._epoch[partition]:
+                continue  # a rebalance took the partition from this batch: the new owner redelivers it
             offsets[partition] = max(offset, offsets.get(partition, offset))
+        for partition, offset in offsets.items():
+            self._resume[partition] = max(offset, self._resume.get(partition, offset))
         if self._knobs.commit_offset_convention == "last_processed":
             offsets = {p: o - 1 for p, o in offsets.items()}
         with self._lock:
@@ -323,13 +417,16 @@ class EventSourceMapping(Backend):
                 self._commits.append(CommitEvent(now, partition, offset))
 
     # --- workers -----------------------------------------------------------------------------------------
-    def _run_batch(self, batch: Batch) -> None:
+    def _run_batch(self, batch: Batch, epochs: dict[int, int]) -> None:
+        def commit(tp: TopicPartition, offset: int) -> None:
+            self._pending_commits.put((tp[1], offset, epochs[tp[1]]))
+
         runner = BatchRunner(
             config=self._config,
             knobs=self._knobs,
             invoker=self._invoker,
             clock=self._clock,
-            commit=self._queue_commit,
+            commit=commit,
             report=self._report,
             log=self._record_attempt,
             stopping=self._stopping.is_set,
@@ -341,10 +438,7 @@ class EventSourceMapping(Backend):
             result = exc
         with self._lock:
             self._failing.difference_update(tp[1] for tp in batch.partitions)
-        self._done.put((batch, result))
-
-    def _queue_commit(self, tp: TopicPartition, offset: int) -> None:
-        self._pending_commits.put((tp[1], offset))
+        self._done.put((batch, epochs, result))
 
     def _record_attempt(self, attempt: AttemptLog) -> None:
         partitions = {int(key.rsplit("-", 1)[1]) for key in attempt.spans}

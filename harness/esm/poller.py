@@ -95,6 +95,15 @@ class KafkaLog:
             offsets = {tp: (found[tp].offset if found.get(tp) is not None else ends[tp]) for tp in tps}
         return {tp.partition: int(offset) for tp, offset in offsets.items()}
 
+    def end_offsets(self) -> dict[int, int]:
+        """The log-end offset (next offset to be written) per owned partition, for lag."""
+        ends = self._consumer.end_offsets(list(self._tps.values()))
+        return {tp.partition: int(offset) for tp, offset in ends.items()}
+
+    def fetching(self) -> set[int]:
+        """Partitions currently assigned for fetching (backpressure and rebalances narrow this)."""
+        return {tp.partition for tp in self._consumer.assignment()}
+
     def seek(self, partition: int, offset: int) -> None:
         """Read `partition` from `offset` next."""
         self._consumer.seek(self._tps[partition], offset)
