@@ -33,8 +33,8 @@ from harness.esm.event_builder import (
     SchemaFormats,
     assemble_event,
     event_header,
-    record_json,
-    serialize_event,
+    map_key,
+    record_json_bytes,
 )
 from harness.esm.knobs import EsmKnobs
 
@@ -85,17 +85,17 @@ class Batch:
 
 
 def _grouped(entries: Iterable[Entry]) -> list[tuple[str, list[bytes]]]:
-    groups: dict[str, list[bytes]] = {}
+    groups: dict[tuple[str, int], list[bytes]] = {}  # (topic, partition) names the map key one-to-one
     for e in entries:
-        groups.setdefault(e.record.map_key, []).append(e.json)
-    return list(groups.items())
+        groups.setdefault((e.record.topic, e.record.partition), []).append(e.json)
+    return [(map_key(*tp), items) for tp, items in groups.items()]
 
 
 def subset_event_bytes(
     header: JsonObject, records: Iterable[KafkaRecord], knobs: EsmKnobs, schema: SchemaFormats | None = None
 ) -> bytes:
     """Serialized event for a subset of a batch (retry of a remainder, a bisected half)."""
-    entries = [Entry(r, True, serialize_event(record_json(r, knobs, schema)), 0.0) for r in records]
+    entries = [Entry(r, True, record_json_bytes(r, knobs, schema), 0.0) for r in records]
     return assemble_event(header, _grouped(entries))
 
 
@@ -129,7 +129,7 @@ class Batcher:
 
     def add(self, record: KafkaRecord, *, delivered: bool, now: float) -> None:
         """Queue a record read from the log; filtered-out records come with `delivered=False`."""
-        data = serialize_event(record_json(record, self._knobs, self._schema)) if delivered else b""
+        data = record_json_bytes(record, self._knobs, self._schema) if delivered else b""
         self._queues.setdefault((record.topic, record.partition), deque()).append(
             Entry(record, delivered, data, now)
         )

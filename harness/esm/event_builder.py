@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import random
 import uuid
@@ -146,6 +147,40 @@ def record_json(
     return out
 
 
+def _bytes_member(name: bytes, raw: bytes | None, null_mode: str, empty_mode: str) -> bytes:
+    """`,"name":...` for a key/value exactly as `_put_bytes` + compact `json.dumps` would write it."""
+    if raw is None:
+        return b',"' + name + b'":null' if null_mode == "null" else b""
+    if raw:
+        return b',"' + name + b'":"' + binascii.b2a_base64(raw, newline=False) + b'"'
+    return b',"' + name + b'":""' if empty_mode == "empty_string" else b""
+
+
+_encode_json_string = json.encoder.encode_basestring_ascii  # what json.dumps uses for str (ensure_ascii)
+
+
+def record_json_bytes(
+    record: KafkaRecord, knobs: EsmKnobs = _DEFAULT_KNOBS, schema: SchemaFormats | None = None
+) -> bytes:
+    """`serialize_event(record_json(...))` byte for byte, built without the dict (the per-record hot path)."""
+    if schema is not None:
+        return serialize_event(record_json(record, knobs, schema))
+    timestamp_type = record.timestamp_type
+    if timestamp_type == "NO_TIMESTAMP_TYPE" and knobs.no_timestamp_type_mode == "create_time":
+        timestamp_type = "CREATE_TIME"
+    headers = json.dumps(_headers(record, knobs), separators=(",", ":")).encode() if record.headers else b"[]"
+    return b'{"topic":%s,"partition":%d,"offset":%d,"timestamp":%d,"timestampType":%s%s%s,"headers":%s}' % (
+        _encode_json_string(record.topic).encode("ascii"),
+        record.partition,
+        record.offset,
+        record.timestamp_ms,
+        _encode_json_string(timestamp_type).encode("ascii"),
+        _bytes_member(b"key", record.key, knobs.null_key_mode, knobs.empty_key_mode),
+        _bytes_member(b"value", record.value, knobs.null_value_mode, knobs.empty_value_mode),
+        headers,
+    )
+
+
 def _registry_part(
     raw: bytes | None, data_format: str | None, knobs: EsmKnobs
 ) -> tuple[bytes | None, JsonObject]:
@@ -229,7 +264,8 @@ class EventSizer:
         self._schema = schema
         self._empty = len(serialize_event({**event_header(source, knobs), "records": {}}))
         self._size = self._empty
-        self._counts: dict[str, int] = {}
+        self._counts: dict[tuple[str, int], int] = {}  # records per (topic, partition), i.e. per map key
+        self._key_costs: dict[tuple[str, int], int] = {}  # bytes of ``"key":[]`` per (topic, partition)
 
     @property
     def size(self) -> int:
@@ -238,23 +274,30 @@ class EventSizer:
 
     def record_size(self, record: KafkaRecord) -> int:
         """Bytes this record's JSON takes in the event."""
-        return len(serialize_event(record_json(record, self._knobs, self._schema)))
+        return len(record_json_bytes(record, self._knobs, self._schema))
+
+    def _key_cost(self, tp: tuple[str, int]) -> int:
+        cost = self._key_costs.get(tp)
+        if cost is None:
+            cost = self._key_costs[tp] = len(json.dumps(map_key(*tp))) + 3  # "key":[ ]
+        return cost
 
     def cost(self, record: KafkaRecord, record_bytes: int) -> int:
         """Bytes the event would grow by if `record` (whose JSON is `record_bytes` long) were added now."""
-        if self._counts.get(record.map_key, 0):
+        tp = (record.topic, record.partition)
+        if tp in self._counts:
             return record_bytes + 1  # a comma inside the partition array
-        key_bytes = len(json.dumps(record.map_key)) + 3  # "key":[ ]
-        return record_bytes + key_bytes + (1 if self._counts else 0)
+        return record_bytes + self._key_cost(tp) + (1 if self._counts else 0)
 
     def alone_size(self, record: KafkaRecord, record_bytes: int) -> int:
         """Bytes of an event holding only this record (decides whether it can ever be delivered)."""
-        return self._empty + record_bytes + len(json.dumps(record.map_key)) + 3
+        return self._empty + record_bytes + self._key_cost((record.topic, record.partition))
 
     def add(self, record: KafkaRecord, record_bytes: int) -> None:
         """Account for `record` being added."""
         self._size += self.cost(record, record_bytes)
-        self._counts[record.map_key] = self._counts.get(record.map_key, 0) + 1
+        tp = (record.topic, record.partition)
+        self._counts[tp] = self._counts.get(tp, 0) + 1
 
     def reset(self) -> None:
         """Back to an event with no records."""

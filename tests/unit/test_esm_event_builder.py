@@ -18,6 +18,7 @@ from harness.esm.event_builder import (
     build_event,
     event_header,
     record_json,
+    record_json_bytes,
     serialize_event,
     signed_bytes,
     strip_schema_prefix,
@@ -214,3 +215,49 @@ def test_sizer_and_assembly_are_exact(items: list[tuple[int, bytes]]) -> None:
         groups.setdefault(r.map_key, []).append(data)
     assert sizer.size == len(body)
     assert assemble_event(event_header(MSK), list(groups.items())) == body
+
+
+_MAYBE_BYTES = st.one_of(st.none(), st.just(b""), st.binary(min_size=1, max_size=40))
+
+
+@given(
+    topic=st.text(min_size=1, max_size=12),
+    partition=st.integers(0, 10_000),
+    offset=st.integers(0, 2**63 - 1),
+    timestamp=st.integers(-1, 2**63 - 1),
+    ts_type=st.sampled_from(["CREATE_TIME", "LOG_APPEND_TIME", "NO_TIMESTAMP_TYPE"]),
+    key=_MAYBE_BYTES,
+    value=_MAYBE_BYTES,
+    headers=st.lists(st.tuples(st.text(max_size=6), st.one_of(st.none(), st.binary(max_size=8))), max_size=4),
+    knobs=st.builds(
+        EsmKnobs,
+        no_timestamp_type_mode=st.sampled_from(["passthrough", "create_time"]),
+        unsigned_header_bytes=st.booleans(),
+        header_duplicates_mode=st.sampled_from(["preserve", "last_wins"]),
+        null_header_value_mode=st.sampled_from(["empty_list", "null"]),
+        null_key_mode=st.sampled_from(["omit", "null"]),
+        null_value_mode=st.sampled_from(["omit", "null"]),
+        empty_key_mode=st.sampled_from(["empty_string", "omit"]),
+        empty_value_mode=st.sampled_from(["empty_string", "omit"]),
+    ),
+)
+def test_record_json_bytes_is_byte_identical_to_serializing_record_json(
+    topic: str,
+    partition: int,
+    offset: int,
+    timestamp: int,
+    ts_type: str,
+    key: bytes | None,
+    value: bytes | None,
+    headers: list[tuple[str, bytes | None]],
+    knobs: EsmKnobs,
+) -> None:
+    record = KafkaRecord(topic, partition, offset, timestamp, ts_type, key, value, tuple(headers))
+    assert record_json_bytes(record, knobs) == serialize_event(record_json(record, knobs))
+
+
+def test_record_json_bytes_with_schema_registry_matches_record_json() -> None:
+    schema = SchemaFormats(key_format=None, value_format="JSON")
+    record = rec(value=b"\x00\x00\x00\x00\x07" + b'{"a":1}')
+    assert record_json_bytes(record, schema=schema) == serialize_event(record_json(record, schema=schema))
+    assert b"valueSchemaMetadata" in record_json_bytes(record, schema=schema)
