@@ -6,6 +6,8 @@ Known deviations from AWS:
   through a hook").
 * Counters are running totals since the stream was created, not per-minute datapoints; a gauge keeps its last
   value. `DeliveryToS3.Success` is kept as a gauge (successful PUTs / all PUTs so far), like AWS's average.
+* `IncomingBilledBytes` is not a CloudWatch metric: it is what ingestion is billed on, each accepted record
+  rounded up to a 5 KB (5,120-byte) multiple (`billed_record_bytes`), counted by `add_ingested`.
 
 Example::
 
@@ -18,6 +20,17 @@ Example::
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
+
+BILLING_INCREMENT_BYTES = 5120  # Firehose bills ingestion per record rounded up to 5 KB = 5,120 bytes
+BILLED_BYTES = "IncomingBilledBytes"
+
+
+def billed_record_bytes(size: int) -> int:
+    """The bytes Firehose bills for ingesting one record of `size` bytes: rounded up to a 5,120 multiple."""
+    if size < 0:
+        raise ValueError(f"a record size cannot be negative, got {size}")
+    return -(-size // BILLING_INCREMENT_BYTES) * BILLING_INCREMENT_BYTES
 
 
 class StreamMetrics:
@@ -31,6 +44,12 @@ class StreamMetrics:
         """Add `value` to the counter `name` (created at 0)."""
         with self._lock:
             self._values[name] = self._values.get(name, 0.0) + value
+
+    def add_ingested(self, sizes: Iterable[int]) -> None:
+        """Add the billed bytes of accepted records of these sizes to `IncomingBilledBytes`."""
+        billed = sum(billed_record_bytes(size) for size in sizes)
+        with self._lock:
+            self._values[BILLED_BYTES] = self._values.get(BILLED_BYTES, 0.0) + billed
 
     def set(self, name: str, value: float) -> None:
         """Set the gauge `name` to `value`."""

@@ -33,6 +33,28 @@ class FaultEvent:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """What one run consumed, in AWS's billing units: the input of the sizing cost model (harness/sizing).
+
+    Lambda durations are real-time equivalents: the runtime measures on the scenario clock, so each
+    invocation's duration (plus its init, which Lambda bills too) is divided by the clock speed before it is
+    rounded up to the millisecond. Everything else is a count, independent of the clock.
+    """
+
+    produced_records: int = 0  # records acknowledged by Kafka
+    invocations: int = 0  # function invocations, failed ones and retries included
+    billed_duration_ms: int = 0  # sum over invocations of ceil((duration + init) / speed), ms
+    memory_mb: int = 0  # the function's configured memory
+    firehose_records: int = 0  # records Firehose accepted (IncomingRecords)
+    firehose_bytes: int = 0  # their bytes (IncomingBytes)
+    firehose_billed_bytes: int | None = None  # each record rounded up to 5,120 bytes; None: not measured
+    s3_puts: int = 0  # PUT requests Firehose made, failed attempts and error-output objects included
+    s3_objects: int = 0  # objects delivered (data and error output)
+    s3_bytes: int = 0  # bytes of the objects delivered
+    window_seconds: float = 0.0  # clock seconds from the start of the load to the last delivery
+
+
+@dataclass(frozen=True)
 class RunResult:
     """Everything one run of a scenario produced."""
 
@@ -50,6 +72,7 @@ class RunResult:
     function_errors: dict[str, int]  # errorType -> count
     verification: VerificationReport  # empty (nothing produced or read) when the run failed before verifying
     error: str | None = None  # set when the run could not complete (a backend failed, interrupted, ...)
+    usage: Usage | None = None  # what the run consumed (None when the pipeline never came up)
 
     @property
     def passed(self) -> bool:

@@ -42,6 +42,11 @@ def end_line(request_id: str) -> str:
     return f"END RequestId: {request_id}"
 
 
+def billed_duration_ms(duration_ms: float) -> int:
+    """Lambda's Billed Duration for `duration_ms`: rounded up to the next whole millisecond, at least 1."""
+    return max(1, math.ceil(duration_ms))
+
+
 def report_line(
     request_id: str,
     *,
@@ -56,7 +61,7 @@ def report_line(
     parts = [
         f"REPORT RequestId: {request_id}",
         f"Duration: {duration_ms:.2f} ms",
-        f"Billed Duration: {max(1, math.ceil(duration_ms))} ms",
+        f"Billed Duration: {billed_duration_ms(duration_ms)} ms",
         f"Memory Size: {memory_mb} MB",
         f"Max Memory Used: {max_memory_used_mb if max_memory_used_mb is not None else 0} MB",
     ]

@@ -1,0 +1,165 @@
+"""Sweep reports: `sweep.json` (the whole SweepResult plus a per-variant summary) and the terminal table.
+
+The HTML report with plots lives in harness/sizing/report_html.py.
+
+Example::
+
+    print_sweep(result, Console())
+    write_sweep_reports(result, Path("reports/sweep-archive-sweep-20260713T140000Z"))
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from harness.report.format import human_bytes
+from harness.report.json_report import to_jsonable
+from harness.sizing.sweep import FRESHNESS_MARKS, SweepResult, VariantOutcome
+
+SCHEMA = "msk-harness/sweep-report"
+SCHEMA_VERSION = 1
+JSON_NAME = "sweep.json"
+HTML_NAME = "sweep.html"
+
+
+def variant_summary(outcome: VariantOutcome) -> dict[str, Any]:
+    """The figures of one variant the issue asks for, flat and in display units."""
+    usage = outcome.usage
+    cost = outcome.cost
+    month = cost.monthly if cost is not None else None
+    return {
+        "variant": outcome.name,
+        "passed": outcome.passed,
+        "eligible": outcome.passed and outcome.reason is None,
+        "reason": outcome.reason,
+        "freshness_seconds": dict(outcome.freshness_s),
+        "lambda_invocations": usage.invocations if usage else None,
+        "lambda_gb_seconds": (usage.billed_duration_ms / 1000.0 * usage.memory_mb / 1024.0)
+        if usage
+        else None,
+        "firehose_records": usage.firehose_records if usage else None,
+        "firehose_billed_gb": (usage.firehose_billed_bytes / 2**30)
+        if usage and usage.firehose_billed_bytes is not None
+        else None,
+        "s3_objects": usage.s3_objects if usage else None,
+        "s3_puts": usage.s3_puts if usage else None,
+        "objects_per_hour": month.objects_per_hour if month else None,
+        "s3_puts_per_hour": (usage.s3_puts / (usage.window_seconds / 3600.0))
+        if usage and usage.window_seconds > 0
+        else None,
+        "average_object_bytes": outcome.average_object_bytes,
+        "monthly_usd": {
+            "lambda": cost.service_usd("lambda"),
+            "firehose": cost.service_usd("firehose"),
+            "s3": cost.service_usd("s3"),
+            "total": cost.total_usd,
+        }
+        if cost
+        else None,
+        "unpriced": list(cost.unpriced) if cost else None,
+    }
+
+
+def sweep_document(result: SweepResult) -> dict[str, Any]:
+    """The JSON document: schema tag, recommendation, per-variant summary, then the whole result."""
+    recommendation = result.recommendation
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "summary": {
+            "scenario": result.scenario_name,
+            "region": result.region,
+            "architecture": result.architecture,
+            "rate_records_per_second": result.rate,
+            "variants_run": len(result.outcomes),
+            "variants_total": result.total_variants,
+            "interrupted": result.interrupted,
+            "target": result.target.describe() if result.target else None,
+            "recommended": recommendation.chosen if recommendation else None,
+            "closest": recommendation.closest if recommendation else None,
+            "recommendation": recommendation.reason if recommendation else None,
+            "variants": [variant_summary(o) for o in result.outcomes],
+        },
+        "result": to_jsonable(result),
+    }
+
+
+def render_sweep_json(result: SweepResult) -> str:
+    """The report as JSON text."""
+    return json.dumps(sweep_document(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_sweep_reports(result: SweepResult, directory: Path) -> list[Path]:
+    """Write sweep.json and sweep.html into `directory` (created); returns the paths."""
+    from harness.sizing.report_html import render_sweep_html  # noqa: PLC0415 - matplotlib loads slowly
+
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path = directory / JSON_NAME
+    json_path.write_text(render_sweep_json(result), encoding="utf-8", errors="backslashreplace")
+    html_path = directory / HTML_NAME
+    html_path.write_text(render_sweep_html(result), encoding="utf-8", errors="backslashreplace")
+    return [json_path, html_path]
+
+
+def _num(value: float | None, fmt: str = "{:,.1f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def print_sweep(result: SweepResult, console: Console) -> None:
+    """The per-variant table, the recommendation and what could not be priced."""
+    table = Table(
+        title=f"sweep {result.scenario_name}: {result.region}, {result.architecture}, {result.rate:g} rec/s"
+    )
+    table.add_column("variant")
+    table.add_column("status")
+    for name, _ in FRESHNESS_MARKS:
+        table.add_column(f"{name} s", justify="right")
+    for header in ("invocations", "GB-s", "FH billed GB", "objects/h", "avg object", "$/month"):
+        table.add_column(header, justify="right")
+    for outcome in result.outcomes:
+        summary = variant_summary(outcome)
+        status = Text("ok", style="green") if summary["eligible"] else Text("FAILED", style="red")
+        monthly = summary["monthly_usd"]
+        table.add_row(
+            Text(outcome.name),
+            status,
+            *(_num(outcome.freshness_s.get(name)) for name, _ in FRESHNESS_MARKS),
+            _num(summary["lambda_invocations"], "{:,}"),
+            _num(summary["lambda_gb_seconds"], "{:,.2f}"),
+            _num(summary["firehose_billed_gb"], "{:.4f}"),
+            _num(summary["objects_per_hour"]),
+            human_bytes(summary["average_object_bytes"])
+            if summary["average_object_bytes"] is not None
+            else "-",
+            _num(monthly["total"] if monthly else None, "{:,.2f}"),
+        )
+    console.print(table)
+    console.print(
+        "figures per run (clock time); $/month scaled to the scenario rate over 730 h, "
+        "priced lines only (MSK excluded)",
+        highlight=False,
+    )
+    for outcome in result.outcomes:
+        if outcome.reason is not None:
+            console.print(Text(f"{outcome.name}: ") + Text(outcome.reason, style="red"), highlight=False)
+    unpriced = sorted({item for o in result.outcomes if o.cost for item in o.cost.unpriced})
+    if unpriced:
+        console.print(
+            f"unpriced in {result.region} (no sourced price): {', '.join(unpriced)}", highlight=False
+        )
+    if result.interrupted:
+        console.print(
+            f"[yellow]interrupted[/] after {len(result.outcomes)} of {result.total_variants} variants",
+            highlight=False,
+        )
+    if result.recommendation is not None:
+        rec = result.recommendation
+        style = "green" if rec.chosen else "red"
+        head = f"recommended: {rec.chosen}" if rec.chosen else "no recommendation"
+        console.print(Text(head, style=style) + Text(f" ({rec.reason})"), highlight=False)
