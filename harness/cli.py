@@ -28,6 +28,7 @@ from rich.text import Text
 
 from harness.backends.base import BackendError
 from harness.backends.stack import KAFKA_KINDS, MAX_EMBEDDED_BROKERS, S3_KINDS, Stack, StackConfig
+from harness.sizing import command as sizing_command
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -92,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON + HTML reports (default reports/<name>-<time>/)",
     )
     run.set_defaults(handler=_cmd_run)
+
+    sizing_command.register(commands)
 
     doctor = commands.add_parser("doctor", help="check Java, Maven, Node.js, Docker and the Kafka jars")
     doctor.set_defaults(handler=_cmd_doctor)

@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 from collections import Counter
@@ -33,9 +34,10 @@ from harness.faults import FaultTimeline, PipelineInjectors
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
 from harness.progress import NullProgress, Progress, Snapshot
 from harness.runner_pipeline import Pipeline
-from harness.runner_result import RunDiagnostics, RunResult, TimePoint
+from harness.runner_result import RunDiagnostics, RunResult, TimePoint, Usage
 from harness.runner_wait import Ledger, PipelineProbe
 from harness.scenario_model import Scenario
+from harness.sizing.usage import collect_usage
 from harness.verify.archive import read_archive
 from harness.verify.ledger import verify
 from harness.verify.result import ArchiveSnapshot, VerificationReport
@@ -54,6 +56,7 @@ class RunOptions:
     wall_clock: Clock = field(default_factory=SystemClock)
     cwd: Path | None = None
     code_dir: Path | None = None  # replaces the scenario's function code_dir (tests, the pytest plugin)
+    measure_record_sizes: bool = False  # usage: read objects back for Firehose's per-record 5 KB billing
 
 
 class RunInterruptedError(Exception):
@@ -157,6 +160,7 @@ class _Run:
         self.load_summary: LoadSummary | None = None
         self.diagnostics = RunDiagnostics(settled=False)
         self.stats: tuple[int, int, dict[str, int]] = (0, 0, {})
+        self.usage: Usage | None = None
         self._progress: Progress | None = None
         self._last_sample_wall = -1e9
 
@@ -194,6 +198,7 @@ class _Run:
                 self.phase = "stopping"
                 self._show()
                 self.stats = _invocation_stats(pipeline)
+                self.usage = self._usage(pipeline, clock_start)
                 stop_error = _stop_quietly(pipeline)
                 error = error or stop_error
         invocations, failed, errors = self.stats
@@ -212,6 +217,7 @@ class _Run:
             function_errors=errors,
             verification=report if report is not None else empty_report(len(self.ledger)),
             error=error,
+            usage=self.usage,
         )
 
     def _drive(self, pipeline: Pipeline) -> tuple[VerificationReport | None, str | None]:
@@ -333,6 +339,23 @@ class _Run:
                 faults=self.timeline.events() if self.timeline is not None else (),
             )
         )
+
+    # --- usage (harness/sizing's cost model) -------------------------------------------------------------
+    def _usage(self, pipeline: Pipeline, load_start: datetime) -> Usage | None:
+        if pipeline.stack is None or not self.origin:
+            return None  # never came up: nothing was consumed
+        try:
+            return collect_usage(
+                pipeline,
+                speed=self.speed,
+                produced=len(self.ledger),
+                load_start=load_start,
+                clock_seconds=self.clock.monotonic() - self.origin,
+                record_sizes=self.options.measure_record_sizes,
+            )
+        except Exception:  # a by-product: a broken read must not fail the run, but is never silent
+            logging.getLogger(__name__).warning("could not measure the run's usage", exc_info=True)
+            return None
 
     # --- verification -------------------------------------------------------------------------------------
     def _verify(self, pipeline: Pipeline) -> VerificationReport:
