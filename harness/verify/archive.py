@@ -5,7 +5,8 @@ bounded thread pool (objects are decoded in key order as they arrive, so at most
 undoes each object's compression (harness/verify/codec.py) and decodes its lines with the archiver's own
 reference decoder, lambda/archive_format.py, loaded by path (lambda/ is a code root, not a package). Split
 records are reassembled across objects with one `Reassembler`; a rebuilt record belongs to the object holding
-its last missing part.
+its last missing part. `ArchiveDecoder` is the one decoding path: it yields whole records located by
+(object key, line number); the verifier digests them (`decode_archive`), replay keeps them (harness/replay).
 
 Nothing stops the read: an object that cannot be downloaded or decompressed is reported as `"key: reason"`,
 a line that does not decode as `"key line N: reason"`, a split record that never got all its parts as
@@ -96,47 +97,110 @@ def decode_archive(
     archive_format: ModuleType | None = None,
 ) -> ArchiveSnapshot:
     """Decompress and decode downloaded objects, in the order given, into a snapshot (pure)."""
-    decoder = _Decoder(archive_format or load_archive_format(), error_prefixes)
+    decoder = ArchiveDecoder(archive_format or load_archive_format(), error_prefixes)
     objects: list[ArchivedObject] = []
     error_objects: list[ArchivedObject] = []
     for item in fetched:
-        obj = decoder.object(item)
+        decoded = decoder.decode(item)
+        obj = ArchivedObject(
+            item.key,
+            item.size_bytes,
+            decoded.compression,
+            item.last_modified,
+            tuple(_digest(located.record) for located in decoded.records),
+            decoded.lines,
+            error_output=decoded.error_output,
+        )
         (error_objects if obj.error_output else objects).append(obj)
-    return ArchiveSnapshot(bucket, prefix, tuple(objects), tuple(error_objects), decoder.finish())
+    decoder.finish()
+    return ArchiveSnapshot(
+        bucket, prefix, tuple(objects), tuple(error_objects), tuple(str(u) for u in decoder.unreadable)
+    )
 
 
-class _Decoder:
-    """Decodes objects one after another, sharing one Reassembler so split records can span objects."""
+def _digest(record: Any) -> ArchivedDigest:
+    return ArchivedDigest.of(
+        record.topic,
+        record.partition,
+        record.offset,
+        key=record.key,
+        value=record.value,
+        headers=record.headers,
+    )
 
-    def __init__(self, fmt: ModuleType, error_prefixes: tuple[str, ...]) -> None:
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Something that could not be read: an object (`line` None) or one line of it (1-based)."""
+
+    key: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.key if self.line is None else f"{self.key} line {self.line}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class LocatedRecord:
+    """A whole archived record (an `archive_format.ArchivedRecord`) and where its (last) line was read."""
+
+    record: Any  # archive_format.ArchivedRecord; the module is loaded by path, so typed loosely
+    key: str
+    line: int
+
+
+@dataclass(frozen=True)
+class DecodedObject:
+    """One object decoded: its compression, non-blank line count and the records it completed."""
+
+    compression: str  # UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY ("unknown" when not downloaded)
+    lines: int
+    records: tuple[LocatedRecord, ...]
+    error_output: bool = False
+
+
+class ArchiveDecoder:
+    """The one decoding path of the archive (verifier and replay): objects in, whole located records out.
+
+    Objects are decoded one after another with one shared Reassembler, so split records can span objects;
+    a rebuilt record is located at its last part. Problems collect in `unreadable`; nothing raises.
+    """
+
+    def __init__(self, fmt: ModuleType, error_prefixes: tuple[str, ...] = ()) -> None:
         self._fmt = fmt
         self._error_prefixes = error_prefixes
         self._reassembler = fmt.Reassembler()
-        self._part_seen_in: dict[tuple[str, int, int], str] = {}
-        self.unreadable: list[str] = []
+        self._part_seen_in: dict[tuple[str, int, int], tuple[str, int]] = {}
+        self.unreadable: list[Unreadable] = []
+        self._finished = False
 
-    def object(self, item: FetchedObject) -> ArchivedObject:
+    def is_error_output(self, key: str) -> bool:
+        """True when `key` lies under the error output prefix (error records, not archive lines)."""
+        return bool(self._error_prefixes) and key.startswith(self._error_prefixes)
+
+    def decode(self, item: FetchedObject) -> DecodedObject:
         """Decode one object (its unreadable parts go to `unreadable`)."""
-        is_error = bool(self._error_prefixes) and item.key.startswith(self._error_prefixes)
-        meta = (item.key, item.size_bytes)
+        is_error = self.is_error_output(item.key)
         if item.body is None:
-            self.unreadable.append(f"{item.key}: {item.error or 'no body'}")
-            return ArchivedObject(*meta, "unknown", item.last_modified, error_output=is_error)
+            self.unreadable.append(Unreadable(item.key, item.error or "no body"))
+            return DecodedObject("unknown", 0, (), error_output=is_error)
         compression = detect_compression(item.key, item.content_encoding, item.body)
         try:
             body = decompress(compression, item.body)
         except UndecodableObjectError as exc:
-            self.unreadable.append(f"{item.key}: {exc}")
-            return ArchivedObject(*meta, compression, item.last_modified, error_output=is_error)
+            self.unreadable.append(Unreadable(item.key, str(exc)))
+            return DecodedObject(compression, 0, (), error_output=is_error)
         if is_error:
             lines = sum(1 for line in body.split(b"\n") if line.strip())
-            return ArchivedObject(*meta, compression, item.last_modified, lines=lines, error_output=True)
+            return DecodedObject(compression, lines, (), error_output=True)
         records, lines = self._lines(item.key, body)
-        return ArchivedObject(*meta, compression, item.last_modified, tuple(records), lines)
+        return DecodedObject(compression, lines, tuple(records))
 
-    def _lines(self, key: str, body: bytes) -> tuple[list[ArchivedDigest], int]:
+    def _lines(self, key: str, body: bytes) -> tuple[list[LocatedRecord], int]:
         fmt = self._fmt
-        records: list[ArchivedDigest] = []
+        records: list[LocatedRecord] = []
         lines = 0
         for number, line in enumerate(body.split(b"\n"), start=1):
             if not line.strip():
@@ -145,29 +209,26 @@ class _Decoder:
             try:
                 decoded = fmt.decode_line(line)
                 if isinstance(decoded, fmt.RecordPart):
-                    self._part_seen_in[(decoded.topic, decoded.partition, decoded.offset)] = key
+                    ident = (decoded.topic, decoded.partition, decoded.offset)
+                    self._part_seen_in[ident] = (key, number)
                 record = self._reassembler.add(decoded)
             except fmt.ArchiveFormatError as exc:
-                self.unreadable.append(f"{key} line {number}: {exc}")
+                self.unreadable.append(Unreadable(key, str(exc), number))
                 continue
             if record is not None:
-                records.append(
-                    ArchivedDigest.of(
-                        record.topic,
-                        record.partition,
-                        record.offset,
-                        key=record.key,
-                        value=record.value,
-                        headers=record.headers,
-                    )
-                )
+                records.append(LocatedRecord(record, key, number))
         return records, lines
 
-    def finish(self) -> tuple[str, ...]:
-        """Everything unreadable, plus split records still missing parts."""
+    def finish(self) -> tuple[Unreadable, ...]:
+        """Report split records still missing parts (once); returns everything unreadable."""
+        if self._finished:
+            return tuple(self.unreadable)
+        self._finished = True
         for topic, partition, offset in self._reassembler.incomplete():
-            where = self._part_seen_in.get((topic, partition, offset), "?")
-            self.unreadable.append(f"{where}: split record {topic}-{partition}@{offset} missing parts")
+            where, _ = self._part_seen_in.pop((topic, partition, offset), ("?", 0))
+            self.unreadable.append(
+                Unreadable(where, f"split record {topic}-{partition}@{offset} missing parts")
+            )
         return tuple(self.unreadable)
 
 
