@@ -28,6 +28,7 @@ from rich.text import Text
 
 from harness.backends.base import BackendError
 from harness.backends.stack import KAFKA_KINDS, MAX_EMBEDDED_BROKERS, S3_KINDS, Stack, StackConfig
+from harness.replay import command as replay_command
 from harness.sizing import command as sizing_command
 
 EXIT_OK = 0
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check Java, Maven, Node.js, Docker and the Kafka jars")
     doctor.set_defaults(handler=_cmd_doctor)
+    replay_command.register(commands)
     return parser
 
 
