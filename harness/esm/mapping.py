@@ -56,6 +56,11 @@ from harness.esm.scaling import Autoscaler, PollerModel, ScaleEvent
 from harness.esm.settings import ConsumerGroupRegistry, EsmConfig
 
 _BACKLOG_BATCHES = 4  # stop fetching a partition once this many batches' worth of records wait
+_MAX_POLL_MS = 100  # the longest the poll thread blocks in one Kafka poll
+# With every invocation slot busy nothing can be dispatched until a worker finishes: poll Kafka for more
+# records with this short timeout rather than spinning on due batches (a zero-timeout poll loop holds the
+# GIL the function runtime, Firehose and moto share), and block on the workers when nothing is fetched.
+_SATURATED_POLL_MS = 10
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ class EventSourceMapping(Backend):
         self._parked: set[int] = set()  # not fetched until their pre-scale batch resolves
         self._unpark: set[int] = set()
         self._stopping = threading.Event()
+        self._worker_done = threading.Event()  # set after a worker queued its result on `_done`
         self._log: KafkaLog | None = None
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -270,12 +276,18 @@ class EventSourceMapping(Backend):
         busy = 0
         held_back: set[int] = set()
         while not self._stopping.is_set():
+            self._worker_done.clear()  # before draining: a result queued after this wakes the wait below
             busy -= self._drain_done()
             self._flush_commits()
             self._resume_unparked()
             self._autoscale()
             now = self._clock.monotonic()
-            for record in log.poll(timeout_ms=self._poll_timeout_ms(now)):
+            saturated = self._config.enabled and busy >= self._max_concurrency()
+            if saturated and not self._log_fetching(held_back):
+                # Real time, like the Kafka poll it stands in for: woken as soon as a worker finishes.
+                self._worker_done.wait(_MAX_POLL_MS / 1000)
+                continue
+            for record in log.poll(timeout_ms=self._poll_timeout_ms(now, saturated)):
                 if record.partition in self._parked:
                     continue  # its pre-scale batch is still in flight; re-read once it resolves
                 if record.offset < self._next_offset.get(record.partition, -1):
@@ -348,11 +360,20 @@ class EventSourceMapping(Backend):
                 self._log.seek(partition, self._resume[partition])
         self._unpark.clear()
 
-    def _poll_timeout_ms(self, now: float) -> int:
+    def _poll_timeout_ms(self, now: float, saturated: bool) -> int:
+        if not self._config.enabled:
+            return _MAX_POLL_MS  # nothing is dispatched: due windows must not turn this into a busy loop
+        if saturated:
+            return _SATURATED_POLL_MS  # due windows cannot be served before a worker finishes
         dues = [d for b in self._batchers if (d := b.next_due(now)) is not None]
         if not dues:
-            return 100
-        return max(0, min(100, int((min(dues) - now) * 1000)))
+            return _MAX_POLL_MS
+        return max(0, min(_MAX_POLL_MS, int((min(dues) - now) * 1000)))
+
+    def _log_fetching(self, held_back: set[int]) -> bool:
+        """Whether any partition is being fetched (backpressure and parking hold back the rest)."""
+        assert self.model is not None
+        return any(p not in held_back for p in self.model.partitions)
 
     def _apply_backpressure(self, held_back: set[int]) -> set[int]:
         assert self._log is not None
@@ -439,6 +460,7 @@ class EventSourceMapping(Backend):
         with self._lock:
             self._failing.difference_update(tp[1] for tp in batch.partitions)
         self._done.put((batch, epochs, result))
+        self._worker_done.set()
 
     def _record_attempt(self, attempt: AttemptLog) -> None:
         partitions = {int(key.rsplit("-", 1)[1]) for key in attempt.spans}
