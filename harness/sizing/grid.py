@@ -134,6 +134,7 @@ def build_variants(
     base: dict[str, Any] = doc.data
     if speed is not None:
         base = _with(base, [(("clock", "speed"), speed)], path, f"--speed {speed:g}")
+        _validated(base, path, f"--speed {speed:g}")
     for axis in axes:  # each value alone first, so an error names the grid value that caused it
         for value, text_value in zip(axis.values, axis.texts, strict=True):
             _validated(

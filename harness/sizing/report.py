@@ -20,7 +20,7 @@ from rich.text import Text
 
 from harness.report.format import human_bytes
 from harness.report.json_report import to_jsonable
-from harness.sizing.sweep import FRESHNESS_MARKS, SweepResult, VariantOutcome
+from harness.sizing.sweep import SweepResult, VariantOutcome
 
 SCHEMA = "msk-harness/sweep-report"
 SCHEMA_VERSION = 1
@@ -113,30 +113,27 @@ def _num(value: float | None, fmt: str = "{:,.1f}") -> str:
 
 def print_sweep(result: SweepResult, console: Console) -> None:
     """The per-variant table, the recommendation and what could not be priced."""
-    table = Table(
-        title=f"sweep {result.scenario_name}: {result.region}, {result.architecture}, {result.rate:g} rec/s"
-    )
-    table.add_column("variant")
-    table.add_column("status")
-    for name, _ in FRESHNESS_MARKS:
+    table = Table(title=f"sweep {result.scenario_name}: {result.region}, {result.rate:g} rec/s")
+    table.add_column("#", justify="right")
+    table.add_column("variant", overflow="fold")
+    table.add_column("ok")
+    for name in ("p50", "p99", "max"):
         table.add_column(f"{name} s", justify="right")
-    for header in ("invocations", "GB-s", "FH billed GB", "objects/h", "avg object", "$/month"):
+    for header in ("invoc.", "obj/h", "avg obj", "$/month"):
         table.add_column(header, justify="right")
     for outcome in result.outcomes:
         summary = variant_summary(outcome)
-        status = Text("ok", style="green") if summary["eligible"] else Text("FAILED", style="red")
+        status = Text("yes", style="green") if summary["eligible"] else Text("NO", style="red")
         monthly = summary["monthly_usd"]
+        average = summary["average_object_bytes"]
         table.add_row(
+            str(outcome.index + 1),
             Text(outcome.name),
             status,
-            *(_num(outcome.freshness_s.get(name)) for name, _ in FRESHNESS_MARKS),
+            *(_num(outcome.freshness_s.get(name)) for name in ("p50", "p99", "max")),
             _num(summary["lambda_invocations"], "{:,}"),
-            _num(summary["lambda_gb_seconds"], "{:,.2f}"),
-            _num(summary["firehose_billed_gb"], "{:.4f}"),
             _num(summary["objects_per_hour"]),
-            human_bytes(summary["average_object_bytes"])
-            if summary["average_object_bytes"] is not None
-            else "-",
+            human_bytes(average) if average is not None else "-",
             _num(monthly["total"] if monthly else None, "{:,.2f}"),
         )
     console.print(table)
