@@ -1,12 +1,17 @@
 """`msk-harness sweep` against the real pipeline (embedded Kafka + moto + Firehose emulator + the archiver).
 
 One 2-variant sweep (buffer 1 MB vs 64 MB) checks that each variant's usage agrees with what the run saw and
-that the reports are written; a 1-variant sweep with an impossible freshness target checks exit code 1.
+that the reports are written; a 1-variant sweep with an impossible freshness target checks exit code 1; a
+sweep interrupted with SIGINT checks exit 130, the partial report and that nothing is left running.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +26,7 @@ from harness.sizing.prices import load_prices
 from harness.sizing.recommend import parse_target
 from harness.sizing.report import write_sweep_reports
 from harness.sizing.sweep import SweepResult, run_sweep
+from tests.integration.procs import alive, cmdline, descendants
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,3 +170,43 @@ def test_cli_bad_input_exits_2(
 ) -> None:
     assert main(["sweep", str(scenario_file), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_the_current_run_writes_the_partial_report_and_exits_130(
+    scenario_file: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "KAFKA_BOOTSTRAP"))}
+    env["CI"] = "1"  # plain progress lines
+    report = tmp_path / "r"
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "harness.cli", "sweep", str(scenario_file), "--grid", "buffer_mb=1,64"),
+            *("--region", "eu-west-1", "--report-dir", str(report)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        seen: list[str] = []
+        assert proc.stdout is not None
+        while not any("[buffer_mb=1]] load" in line for line in seen):
+            line = proc.stdout.readline()
+            assert line, "".join(seen)
+            seen.append(line)
+        started = descendants(proc.pid)
+        assert any("kafka" in cmdline(p) for p in started), "the broker JVM should be running by now"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, out
+    assert "interrupted after 0 of 2 variants" in out
+    assert alive(started) == set(), [cmdline(p) for p in alive(started)]
+    document = json.loads((report / "sweep.json").read_text(encoding="utf-8"))
+    assert document["summary"]["interrupted"] is True
+    assert document["summary"]["variants_total"] == 2
