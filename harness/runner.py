@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -366,13 +367,28 @@ class _Run:
             s3, pipeline.bucket, error_prefix=str(error_prefix) if error_prefix else None
         )
         service = pipeline.firehose_service()
-        return verify(
+        report = verify(
             self.ledger.records(),
             archive,
             self.scenario.expect,
             delivery_log=service.attempts(pipeline.stream_name),
             destination_records=destination_records(pipeline),
         )
+        return self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)
+
+    # --- replay (the scenario's optional `replay:` section) -----------------------------------------------
+    def _replay(
+        self, report: VerificationReport, s3: Any, bucket: str, error_prefix: str | None
+    ) -> VerificationReport:
+        spec = self.scenario.replay
+        if spec is None:
+            return report
+        from harness.replay.scenario import run_scenario_replay  # noqa: PLC0415 - only scenarios that replay
+
+        self.phase = "replaying"
+        self._show()
+        checks = run_scenario_replay(spec, s3, bucket, error_prefix, self.clock)
+        return dataclasses.replace(report, checks=(*report.checks, *checks))
 
 
 def destination_records(pipeline: Pipeline) -> list[dict[str, Any]]:

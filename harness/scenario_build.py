@@ -31,6 +31,7 @@ from harness.scenario_model import (
     LoadSpec,
     PipelineSpec,
     RecordMatch,
+    ReplaySpec,
     S3Fault,
     Scenario,
     TopicSpec,
@@ -90,6 +91,7 @@ class ScenarioBuilder:
         load = self._load(data["load"], seed)
         expect = self._expect(data.get("expect", {}), pipeline)
         clock = self._clock(data.get("clock", {}))
+        replay = self._replay(data.get("replay"), pipeline)
         if load is None:
             return None
         faults = tuple(
@@ -107,6 +109,7 @@ class ScenarioBuilder:
             clock=clock,
             faults=faults,
             expect=expect,
+            replay=replay,
         )
 
     # --- pipeline -------------------------------------------------------------------------------------------
@@ -375,6 +378,45 @@ class ScenarioBuilder:
         if low is not None and high is not None and low > high:
             self.problem([*path, "max"], f"{high} is smaller than min {low}")
         return CountRange(low, high)
+
+    # --- replay ---------------------------------------------------------------------------------------------
+    def _replay(self, raw: Mapping[str, Any] | None, pipeline: PipelineSpec) -> ReplaySpec | None:
+        if raw is None:
+            return None
+        at: list[PathItem] = ["replay"]
+        where = raw.get("where")
+        if where is not None:
+            from harness.replay.selection import SelectionError, compile_where  # noqa: PLC0415
+
+            try:
+                compile_where(where)
+            except SelectionError as exc:
+                self.problem([*at, "where"], str(exc).removeprefix("--where "))
+        for i, partition in enumerate(raw.get("partitions", ())):
+            if partition >= pipeline.topic.partitions:
+                self.problem(
+                    [*at, "partitions", i],
+                    f"{partition} but the topic has {pipeline.topic.partitions} partitions",
+                )
+        since, until = raw.get("since_seconds"), raw.get("until_seconds")
+        if since is not None and until is not None and until <= since:
+            self.problem([*at, "until_seconds"], f"{until:g} must be greater than since_seconds ({since:g})")
+        to_topic = raw.get("to_topic", f"{pipeline.topic.name}-replay")
+        expect = raw.get("expect", {})
+        return ReplaySpec(
+            topics=tuple(raw.get("topics", ())),
+            partitions=tuple(raw.get("partitions", ())),
+            keys=tuple(raw.get("keys", ())),
+            where=where,
+            since_seconds=since,
+            until_seconds=until,
+            to_topic=to_topic,
+            preserve_partition=raw.get("preserve_partition", True),
+            selected=self._range(expect.get("selected"), [*at, "expect", "selected"]),
+            duplicates_removed=self._range(
+                expect.get("duplicates_removed"), [*at, "expect", "duplicates_removed"]
+            ),
+        )
 
     # --- faults ---------------------------------------------------------------------------------------------
     def _fault(

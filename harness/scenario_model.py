@@ -253,6 +253,22 @@ class Expectations:
 
 
 @dataclass(frozen=True)
+class ReplaySpec:
+    """After verification: replay a selection of the archive into a fresh cluster and verify it."""
+
+    topics: tuple[str, ...] = ()
+    partitions: tuple[int, ...] = ()
+    keys: tuple[str, ...] = ()
+    where: str | None = None  # JMESPath over the JSON value
+    since_seconds: float | None = None  # relative to the earliest archived record timestamp
+    until_seconds: float | None = None
+    to_topic: str = ""  # "" = "<source topic>-replay"
+    preserve_partition: bool = True
+    selected: CountRange | None = None  # expected number of records selected
+    duplicates_removed: CountRange | None = None  # expected archive duplicates removed
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One validated scenario file."""
 
@@ -265,6 +281,7 @@ class Scenario:
     clock: ClockSpec = field(default_factory=ClockSpec)
     faults: tuple[Fault, ...] = ()
     expect: Expectations = field(default_factory=Expectations)
+    replay: ReplaySpec | None = None
 
     @property
     def run_seconds(self) -> float:
