@@ -283,3 +283,75 @@ def test_any_record_round_trips(
 ) -> None:
     record = record_from_event(_event_record(key=key, value=value, headers=headers))
     assert _round_trip(record, limit) == record
+
+
+def _generic_record_line(record: ArchivedRecord) -> bytes:
+    """The record line as the format defines it: one compact JSON object, non-ASCII unescaped."""
+    obj: dict[str, Any] = {
+        "v": 1,
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "timestamp": record.timestamp,
+        "timestampType": record.timestamp_type,
+    }
+
+    def put(target: dict[str, Any], name: str, raw: bytes | None) -> None:
+        if raw is None:
+            target[name] = None
+            return
+        try:
+            target[name], target[f"{name}Encoding"] = raw.decode("utf-8"), "utf8"
+        except UnicodeDecodeError:
+            target[name], target[f"{name}Encoding"] = base64.b64encode(raw).decode(), "base64"
+
+    put(obj, "key", record.key)
+    headers = []
+    for name, raw in record.headers:
+        header: dict[str, Any] = {"name": name}
+        put(header, "value", raw)
+        headers.append(header)
+    obj["headers"] = headers
+    put(obj, "value", record.value)
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _maybe_bytes(size: int) -> st.SearchStrategy[bytes | None]:
+    text = st.text(max_size=size).map(lambda s: s.encode("utf-8", "replace"))
+    return st.none() | st.binary(max_size=size) | text
+
+
+@given(
+    topic=_header_names.filter(bool),
+    timestamp_type=_header_names,
+    key=_maybe_bytes(32),
+    value=_maybe_bytes(64),
+    headers=st.lists(st.tuples(_header_names, st.none() | st.binary(max_size=16)), max_size=4),
+    numbers=st.tuples(st.integers(0, 2**31), st.integers(0, 2**63), st.integers(-1, 2**63)),
+)
+def test_record_line_is_exactly_the_compact_json_object(
+    topic: str,
+    timestamp_type: str,
+    key: bytes | None,
+    value: bytes | None,
+    headers: list[tuple[str, bytes | None]],
+    numbers: tuple[int, int, int],
+) -> None:
+    partition, offset, timestamp = numbers
+    record = ArchivedRecord(topic, partition, offset, timestamp, timestamp_type, key, value, tuple(headers))
+    assert encode_record_line(record) == _generic_record_line(record)
+
+
+@given(st.text(alphabet="AQBw+/=", max_size=12))
+def test_event_base64_is_accepted_and_refused_exactly_like_b64decode_validate(text: str) -> None:
+    try:
+        expected: bytes | None = base64.b64decode(text, validate=True)
+    except ValueError:
+        expected = None
+    record = _event_record()
+    record["value"] = text
+    if expected is None:
+        with pytest.raises(ArchiveFormatError, match="not standard base64"):
+            record_from_event(record)
+    else:
+        assert record_from_event(record).value == expected
