@@ -27,6 +27,7 @@ from harness.clock import FakeClock
 from harness.replay import ReplayRequest, Selection, TimeRange, parse_s3_uri, read_plan, run_replay
 from harness.replay.compare import compare
 from harness.replay.target import TargetTopic
+from tests.integration.credentials import set_test_credentials
 
 HOUR_10 = datetime(2026, 7, 13, 10, 20, tzinfo=UTC)
 HIVE_PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
@@ -85,12 +86,7 @@ class Parts:
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            mp.setenv(key, value)
+        set_test_credentials(mp)
         with MotoServer().start() as s3:
             yield s3
 

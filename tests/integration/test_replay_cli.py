@@ -12,6 +12,7 @@ from archive_format import ArchivedRecord, encode_lines
 from harness.backends.kafka import EmbeddedKafka
 from harness.backends.s3 import MotoServer
 from harness.cli import main
+from tests.integration.credentials import set_test_credentials
 
 BUCKET = "cli-archive"
 HOUR = "data/year=2026/month=07/day=13/hour=10/"
@@ -21,12 +22,7 @@ T0 = 1_783_937_000_000  # 2026-07-13T10:03:20Z
 @pytest.fixture(scope="module")
 def s3() -> Iterator[MotoServer]:
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            mp.setenv(key, value)
+        set_test_credentials(mp)
         with MotoServer().start() as server:
             server.create_bucket(BUCKET)
             records = [

@@ -25,6 +25,7 @@ from harness.clock import FakeClock
 from harness.load import ProducedRecord
 from harness.scenario_model import CountRange, Expectations
 from harness.verify import VerificationReport, hive_key_pattern, read_archive, verify
+from tests.integration.credentials import set_test_credentials
 
 START = datetime(2026, 7, 13, 14, 5, 9, tzinfo=UTC)
 HIVE_PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
@@ -44,12 +45,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            mp.setenv(key, value)
+        set_test_credentials(mp)
         clock = FakeClock(START)
         with (
             MotoServer().start() as s3,
