@@ -24,6 +24,7 @@ import random
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from harness.esm.event_builder import (
     EventSizer,
@@ -65,9 +66,9 @@ class Batch:
         """The records the function receives, in event order."""
         return tuple(e.record for e in self.entries if e.delivered)
 
-    @property
+    @cached_property
     def partitions(self) -> tuple[TopicPartition, ...]:
-        """The partitions this batch covers (in flight until released)."""
+        """The partitions this batch covers (in flight until released); computed once per batch."""
         return tuple(dict.fromkeys((e.record.topic, e.record.partition) for e in self.entries))
 
     def covered(self) -> dict[TopicPartition, tuple[int, int]]:
@@ -130,9 +131,11 @@ class Batcher:
     def add(self, record: KafkaRecord, *, delivered: bool, now: float) -> None:
         """Queue a record read from the log; filtered-out records come with `delivered=False`."""
         data = record_json_bytes(record, self._knobs, self._schema) if delivered else b""
-        self._queues.setdefault((record.topic, record.partition), deque()).append(
-            Entry(record, delivered, data, now)
-        )
+        tp = (record.topic, record.partition)
+        queue = self._queues.get(tp)
+        if queue is None:
+            queue = self._queues[tp] = deque()
+        queue.append(Entry(record, delivered, data, now))
 
     def pending(self, tp: TopicPartition) -> int:
         """Records queued for a partition (in flight or not)."""

@@ -46,7 +46,7 @@ from harness.backends.base import Backend
 from harness.clock import Clock, random_uuid
 from harness.esm.batcher import Batch, Batcher, TopicPartition
 from harness.esm.destinations import FailureDestination, RecordContext
-from harness.esm.event_builder import EventSource, SchemaFormats
+from harness.esm.event_builder import EventSource, KafkaRecord, SchemaFormats
 from harness.esm.filters import RecordFilter
 from harness.esm.invoker import Invoker
 from harness.esm.knobs import EsmKnobs
@@ -56,11 +56,10 @@ from harness.esm.scaling import Autoscaler, PollerModel, ScaleEvent
 from harness.esm.settings import ConsumerGroupRegistry, EsmConfig
 
 _BACKLOG_BATCHES = 4  # stop fetching a partition once this many batches' worth of records wait
-_MAX_POLL_MS = 100  # the longest the poll thread blocks in one Kafka poll
-# With every invocation slot busy nothing can be dispatched until a worker finishes: poll Kafka for more
-# records with this short timeout rather than spinning on due batches (a zero-timeout poll loop holds the
-# GIL the function runtime, Firehose and moto share), and block on the workers when nothing is fetched.
-_SATURATED_POLL_MS = 10
+_MAX_POLL_MS = 100  # the longest the poll thread blocks at a time
+# A finishing worker releases its partitions (often with a due backlog) but cannot interrupt a Kafka poll:
+# while any worker is busy, Kafka is polled in slices this short.
+_BUSY_POLL_MS = 10
 
 
 @dataclass(frozen=True)
@@ -281,32 +280,48 @@ class EventSourceMapping(Backend):
             self._flush_commits()
             self._resume_unparked()
             self._autoscale()
-            now = self._clock.monotonic()
-            saturated = self._config.enabled and busy >= self._max_concurrency()
-            if saturated and not self._log_fetching(held_back):
-                # Real time, like the Kafka poll it stands in for: woken as soon as a worker finishes.
-                self._worker_done.wait(_MAX_POLL_MS / 1000)
-                continue
-            for record in log.poll(timeout_ms=self._poll_timeout_ms(now, saturated)):
-                if record.partition in self._parked:
-                    continue  # its pre-scale batch is still in flight; re-read once it resolves
-                if record.offset < self._next_offset.get(record.partition, -1):
-                    continue  # already queued (a fetch that raced a narrowed assignment)
-                self._next_offset[record.partition] = record.offset + 1
-                keep = self._filter.keep(record)
-                self._batcher_for(record.partition).add(record, delivered=keep, now=self._clock.monotonic())
-            held_back = self._apply_backpressure(held_back)
-            if not self._config.enabled:
-                continue
-            for batcher in self._batchers:
-                while busy < self._max_concurrency():
-                    batch = batcher.take(self._clock.monotonic())
-                    if batch is None:
-                        break
-                    busy += 1
-                    partitions = {tp[1] for tp in batch.partitions}
-                    self._in_flight.update(partitions)
-                    pool.submit(self._run_batch, batch, {p: self._epoch[p] for p in partitions})
+            wait_ms = self._wait_ms(self._clock.monotonic(), busy)
+            if self._log_fetching(held_back):
+                records = log.poll(timeout_ms=min(wait_ms, _BUSY_POLL_MS) if busy else wait_ms)
+            else:  # Kafka has nothing to deliver: wait for a worker to finish or the next window (real time)
+                self._worker_done.wait(wait_ms / 1000)
+                records = []
+            if records:
+                self._queue_records(records)
+            if self._config.enabled:
+                busy += self._dispatch(pool, busy)
+            held_back = self._apply_backpressure(held_back)  # after dispatching, which shrank the queues
+
+    def _queue_records(self, records: list[KafkaRecord]) -> None:
+        """Filter and queue one poll's records (they arrived together: one arrival time)."""
+        now = self._clock.monotonic()
+        parked, next_offset, keep = self._parked, self._next_offset, self._filter.keep
+        batchers: dict[int, Batcher] = {}
+        for record in records:
+            partition = record.partition
+            if partition in parked:
+                continue  # its pre-scale batch is still in flight; re-read once it resolves
+            if record.offset < next_offset.get(partition, -1):
+                continue  # already queued (a fetch that raced a narrowed assignment)
+            next_offset[partition] = record.offset + 1
+            batcher = batchers.get(partition)
+            if batcher is None:
+                batcher = batchers[partition] = self._batcher_for(partition)
+            batcher.add(record, delivered=keep(record), now=now)
+
+    def _dispatch(self, pool: ThreadPoolExecutor, busy: int) -> int:
+        """Hand every due batch to a worker while slots are free; returns how many were dispatched."""
+        dispatched = 0
+        for batcher in self._batchers:
+            while busy + dispatched < self._max_concurrency():
+                batch = batcher.take(self._clock.monotonic())
+                if batch is None:
+                    break
+                dispatched += 1
+                partitions = {tp[1] for tp in batch.partitions}
+                self._in_flight.update(partitions)
+                pool.submit(self._run_batch, batch, {p: self._epoch[p] for p in partitions})
+        return dispatched
 
     def _max_concurrency(self) -> int:
         assert self.model is not None
@@ -360,11 +375,15 @@ class EventSourceMapping(Backend):
                 self._log.seek(partition, self._resume[partition])
         self._unpark.clear()
 
-    def _poll_timeout_ms(self, now: float, saturated: bool) -> int:
-        if not self._config.enabled:
-            return _MAX_POLL_MS  # nothing is dispatched: due windows must not turn this into a busy loop
-        if saturated:
-            return _SATURATED_POLL_MS  # due windows cannot be served before a worker finishes
+    def _wait_ms(self, now: float, busy: int) -> int:
+        """How long the poll thread may block: until the next batch window is due, at most 100 ms.
+
+        Due windows count only when a batch could be dispatched: a disabled mapping, or one whose
+        invocation slots are all busy, must not spin on them (the GIL is shared with the function runtime,
+        the Firehose emulator and moto).
+        """
+        if not self._config.enabled or busy >= self._max_concurrency():
+            return _MAX_POLL_MS
         dues = [d for b in self._batchers if (d := b.next_due(now)) is not None]
         if not dues:
             return _MAX_POLL_MS
