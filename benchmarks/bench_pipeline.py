@@ -12,6 +12,10 @@ processes) is started with its own mapping disabled, and the topic is filled onc
 * baseline round: a plain kafka-python consumer (new group) gzips JSON lines into 5 MiB objects and PUTs them
   to the same moto S3 (the least work an archiver can do).
 
+One discarded pipeline round (``--warmup``) runs first: it pays the function environments' cold starts,
+which are a one-time cost of the stack, not throughput. Each round also records the harness process's CPU
+per record (`time.process_time`: ESM, Firehose emulator, moto and the baseline consumer all run in it).
+
 Where the time goes: per round, the summed invocation time and the share of wall time a function was busy;
 for a profile of every thread and the function processes run it under
 ``py-spy record --subprocesses --format raw -o prof.raw -- python benchmarks/bench_pipeline.py``.
@@ -86,6 +90,10 @@ def fill(servers: str, topic: str, records: int) -> None:
     producer.close()
 
 
+def _cpu_us_per_record(cpu_before: float, records: int) -> float:
+    return (time.process_time() - cpu_before) / records * 1e6
+
+
 def baseline(pipeline: Pipeline, records: int, group: str, bucket: str) -> dict[str, float]:
     """A plain consumer: JSON lines, gzip, 5 MiB objects PUT to S3; commit after each PUT."""
     consumer = KafkaConsumer(
@@ -99,7 +107,7 @@ def baseline(pipeline: Pipeline, records: int, group: str, bucket: str) -> dict[
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )
     s3 = pipeline.s3_client()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     seen, buffered, chunk, objects = 0, 0, [], 0
     while seen < records:
         for batch in consumer.poll(timeout_ms=500).values():
@@ -119,8 +127,14 @@ def baseline(pipeline: Pipeline, records: int, group: str, bucket: str) -> dict[
         if time.perf_counter() - started > 900:
             raise RuntimeError(f"baseline saw only {seen} of {records} records")
     elapsed = time.perf_counter() - started
+    harness_cpu = _cpu_us_per_record(cpu, records)
     consumer.close(autocommit=False)
-    return {"seconds": elapsed, "records_per_second": records / elapsed, "objects": objects}
+    return {
+        "seconds": elapsed,
+        "records_per_second": records / elapsed,
+        "objects": objects,
+        "harness_process_cpu_us_per_record": harness_cpu,
+    }
 
 
 def pipeline_round(pipeline: Pipeline, records: int, group: str, seed: int) -> dict[str, float]:
@@ -141,7 +155,7 @@ def pipeline_round(pipeline: Pipeline, records: int, group: str, seed: int) -> d
         clock=SystemClock(),
         rng=random.Random(seed),
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     esm.start()
     try:
         while sum(esm.committed_offsets().values()) < records:
@@ -150,6 +164,7 @@ def pipeline_round(pipeline: Pipeline, records: int, group: str, seed: int) -> d
             time.sleep(0.02)
         service.flush(pipeline.stream_name)
         elapsed = time.perf_counter() - started
+        harness_cpu = _cpu_us_per_record(cpu, records)
     finally:
         esm.stop()
     archived = sum(o.record_count for o in service.attempts(pipeline.stream_name)) - before_archived
@@ -161,6 +176,7 @@ def pipeline_round(pipeline: Pipeline, records: int, group: str, seed: int) -> d
         "invocations": len(attempts),
         "function_seconds_summed": sum(a.duration_ms for a in attempts) / 1000,
         "function_busy_share_of_wall": sum(a.duration_ms for a in attempts) / 1000 / elapsed,
+        "harness_process_cpu_us_per_record": harness_cpu,
         "firehose_put_latency_ms_last": service.metrics(pipeline.stream_name).get(
             "PutRecordBatch.Latency", 0.0
         ),
@@ -189,6 +205,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=1, help="discarded pipeline rounds before measuring")
     args = parser.parse_args()
     text = SCENARIO.format(partitions=PARTITIONS, batch_size=args.batch_size)
     scenario, problems = validate_text(text, ROOT / "benchmarks" / "bench-pipeline.yaml")
@@ -200,6 +217,9 @@ def main() -> None:
         began = time.perf_counter()
         fill(pipeline.bootstrap_servers, pipeline.topic, args.records)
         fill_seconds = time.perf_counter() - began
+        warmup_rounds = [
+            pipeline_round(pipeline, args.records, f"warmup-{i}", 1000 + i) for i in range(args.warmup)
+        ]
         for i in range(args.repeats):
             baseline_rounds.append(baseline(pipeline, args.records, f"baseline-{i}", "baseline"))
             pipeline_rounds.append(pipeline_round(pipeline, args.records, f"pipeline-{i}", i))
@@ -221,6 +241,7 @@ def main() -> None:
         "baseline_records_per_second_median": base,
         "ratio_pipeline_to_baseline": pipe / base,
         "pipeline_rounds": pipeline_rounds,
+        "warmup_rounds": warmup_rounds,
         "baseline_rounds": baseline_rounds,
         "buffer_900s": buffer,
         "cpus": os.cpu_count(),
