@@ -1,4 +1,4 @@
-"""The poll thread's Kafka poll timeout: never a busy loop when nothing can be dispatched."""
+"""How long the poll thread blocks: never a busy loop when nothing can be dispatched."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 from harness.clock import FakeClock
 from harness.esm.event_builder import KafkaRecord
 from harness.esm.invoker import InProcessInvoker
+from harness.esm.knobs import EsmKnobs
 from harness.esm.mapping import EventSourceMapping
+from harness.esm.scaling import PollerModel
 from harness.esm.settings import EsmConfig
 
 ARN = "arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1"
@@ -43,21 +45,25 @@ def _mapping_with_queued_record(*, enabled: bool, window_s: int = 1) -> EventSou
         KafkaRecord("orders", 0, 0, 1750000000000, "CREATE_TIME", b"k", b"v"), delivered=True, now=0.0
     )
     esm._batchers = [batcher]
+    esm.model = PollerModel.for_config(esm.config, EsmKnobs(), [0])
     return esm
 
 
 def test_enabled_mapping_polls_without_waiting_once_a_window_is_due() -> None:
-    assert _mapping_with_queued_record(enabled=True)._poll_timeout_ms(5.0, saturated=False) == 0
+    assert _mapping_with_queued_record(enabled=True)._wait_ms(5.0, busy=0) == 0
 
 
 def test_enabled_mapping_waits_until_the_window_is_due() -> None:
     esm = _mapping_with_queued_record(enabled=True, window_s=1)
-    assert esm._poll_timeout_ms(0.95, saturated=False) == 50
+    assert esm._wait_ms(0.95, busy=0) == 50
 
 
 def test_disabled_mapping_never_busy_polls_on_a_due_batch() -> None:
-    assert _mapping_with_queued_record(enabled=False)._poll_timeout_ms(5.0, saturated=False) == 100
+    assert _mapping_with_queued_record(enabled=False)._wait_ms(5.0, busy=0) == 100
 
 
-def test_saturated_mapping_does_not_busy_poll_on_a_due_batch() -> None:
-    assert _mapping_with_queued_record(enabled=True)._poll_timeout_ms(5.0, saturated=True) == 10
+def test_mapping_with_every_slot_busy_does_not_busy_poll_on_a_due_batch() -> None:
+    esm = _mapping_with_queued_record(enabled=True)
+    assert esm.model is not None
+    assert esm._wait_ms(5.0, busy=esm.model.max_concurrency) == 100
+    assert esm._wait_ms(5.0, busy=esm.model.max_concurrency - 1) == 0
