@@ -436,8 +436,10 @@ class FirehoseService:
     def _accept(
         self, stream: StreamRecord, records: Sequence[bytes], dropping: bool, api: str, started: float
     ) -> None:
-        size = sum(len(data) for data in records)
+        sizes = [len(data) for data in records]
+        size = sum(sizes)
         metrics = stream.metrics
+        metrics.add_ingested(sizes)
         metrics.add("IncomingRecords", len(records))
         metrics.add("IncomingBytes", size)
         metrics.add("IncomingPutRequests")

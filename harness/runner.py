@@ -57,7 +57,6 @@ class RunOptions:
     wall_clock: Clock = field(default_factory=SystemClock)
     cwd: Path | None = None
     code_dir: Path | None = None  # replaces the scenario's function code_dir (tests, the pytest plugin)
-    measure_record_sizes: bool = False  # usage: read objects back for Firehose's per-record 5 KB billing
 
 
 class RunInterruptedError(Exception):
@@ -352,7 +351,6 @@ class _Run:
                 produced=len(self.ledger),
                 load_start=load_start,
                 clock_seconds=self.clock.monotonic() - self.origin,
-                record_sizes=self.options.measure_record_sizes,
             )
         except Exception:  # a by-product: a broken read must not fail the run, but is never silent
             logging.getLogger(__name__).warning("could not measure the run's usage", exc_info=True)

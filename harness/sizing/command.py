@@ -151,7 +151,7 @@ def sweep_command(
 
     def run(variant: Variant) -> Any:
         progress = make_progress(out, f"{variant.scenario.name} [{variant.name}]", ci=bool(env.get("CI")))
-        options = RunOptions(backend=backend, progress=progress, measure_record_sizes=True)
+        options = RunOptions(backend=backend, progress=progress)
         return run_scenario(variant.scenario, options)
 
     with interrupts_as_keyboard_interrupt():

@@ -71,7 +71,7 @@ def swept(
     runs: dict[str, RunResult] = {}
 
     def run(variant: Variant) -> RunResult:
-        result = run_scenario(variant.scenario, RunOptions(measure_record_sizes=True))
+        result = run_scenario(variant.scenario, RunOptions())
         runs[variant.name] = result
         return result
 

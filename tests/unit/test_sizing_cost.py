@@ -10,7 +10,7 @@ from harness.runner_result import Usage
 from harness.runtime.logs import InvocationRecord
 from harness.sizing.cost import CostModelError, estimate_cost, monthly_usage
 from harness.sizing.prices import UNITS, Price, RegionPrices
-from harness.sizing.usage import billed_bytes_of_lines, lambda_billed_ms, window_seconds
+from harness.sizing.usage import lambda_billed_ms, window_seconds
 
 PRICES = {
     "lambda_requests": 0.20,
@@ -119,12 +119,6 @@ def test_lambda_billed_ms_is_real_time_rounded_up_per_invocation_with_init() -> 
     # at 10x: 100 ms, ceil(6.1) = 7 ms, (6000 + 3000) / 10 = 900 ms
     assert lambda_billed_ms(records, speed=10.0) == 100 + 7 + 900
     assert lambda_billed_ms([_record(0.0)], speed=1.0) == 1  # Lambda bills at least 1 ms
-
-
-def test_billed_bytes_of_lines_takes_each_line_as_one_record() -> None:
-    body = b"a" * 5119 + b"\n" + b"b" * 5120 + b"\n" + b"tail"
-    assert billed_bytes_of_lines(body) == 5120 + 10240 + 5120
-    assert billed_bytes_of_lines(b"") == 0
 
 
 def test_window_runs_from_the_load_start_to_the_last_delivery() -> None:
