@@ -92,9 +92,11 @@ def function(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Function]:
         yield Function(runtime, log)
 
 
-def create_topic(kafka: EmbeddedKafka, name: str, partitions: int) -> None:
+def create_topic(
+    kafka: EmbeddedKafka, name: str, partitions: int, configs: dict[str, str] | None = None
+) -> None:
     with kafka.admin() as admin:
-        admin.create_topic(name, partitions=partitions)
+        admin.create_topic(name, partitions=partitions, configs=configs)
 
 
 def produce(kafka: EmbeddedKafka, topic: str, items: list[tuple[int, bytes]], **kw: Any) -> None:
@@ -249,8 +251,11 @@ def test_latest_and_at_timestamp_starting_positions(
     kafka: EmbeddedKafka, function: Function, unique_topic: Callable[[str], str]
 ) -> None:
     topic = unique_topic("positions")
-    create_topic(kafka, topic, 1)
-    base_ms = 1_750_000_000_000
+    # The records are dated 2025-06-15: past the broker's 7-day retention. Its retention check (every 5 min,
+    # the first 30 s after start) rolls and deletes such a segment, so a check landing between two of the
+    # produces below moved the log start to 8 and AT_TIMESTAMP rightly began there. Keep them.
+    create_topic(kafka, topic, 1, configs={"retention.ms": "-1"})
+    base_ms = 1_750_000_000_000  # fixed, not "now": the expected start offset must not depend on the clock
     for i in range(10):
         produce(kafka, topic, [(0, b"t%d" % i)], timestamp_ms=base_ms + i * 1000)
     at = config(topic, StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=(base_ms + 6500) / 1000)
