@@ -125,7 +125,9 @@ class TargetTopic:
                 if self.topic in admin.list_topics():
                     self.partitions = len(admin.describe_topic(self.topic).partitions)
                 else:
-                    configs = {}
+                    # Replayed history keeps its original timestamps: under time-based retention (7 days by
+                    # default) the broker would delete it minutes after it arrived. Keep it until deleted.
+                    configs = {"retention.ms": "-1"}
                     if self._max_request > DEFAULT_MESSAGE_MAX_BYTES:
                         configs["max.message.bytes"] = str(self._max_request)
                     admin.create_topic(self.topic, partitions=max(1, source_partitions), configs=configs)

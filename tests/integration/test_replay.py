@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from archive_format import ArchivedRecord, encode_lines
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from firehose_emulator.compression import COMPRESSION_FORMATS
 from harness.backends.firehose import FirehoseBackend
@@ -204,6 +205,22 @@ def test_verification_reads_back_every_field(
     )
     tombstone_null_key = [c for c in consumed.values() if c.key is None and c.value is None]
     assert len(tombstone_null_key) == 1
+
+
+def test_a_created_target_topic_keeps_old_dated_records(
+    make_archive: Callable[..., Archive], kafka: EmbeddedKafka, unique_topic: Callable[[str], str]
+) -> None:
+    archive = make_archive()
+    archive.put(kafka_records(5))  # dated 2026-07-13: older than the broker's 7-day retention
+    topic = unique_topic("r")
+    assert replay(archive, kafka, archive.request(topic)).exit_code == 0
+    admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    try:
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        admin.close()
+    configs = {name: entry["value"] for name, entry in described["topic"][topic].items()}
+    assert configs["retention.ms"] == "-1"  # else the retention check deletes the replay minutes later
 
 
 def test_time_range_prunes_hours_and_never_fetches_their_objects(
