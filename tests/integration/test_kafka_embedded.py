@@ -15,6 +15,9 @@ from harness.backends.kafka import EmbeddedKafka
 from harness.backends.kafka_admin import TopicAdminError, TopicExistsError, UnknownTopicError
 
 TS_BASE = 1_783_951_509_000  # 2026-07-13T14:05:09Z in ms: fixed, not "now"
+# Records dated TS_BASE can be older than the broker's 7-day retention: its periodic check would delete them
+# mid-test. Topics holding them keep their records.
+KEEP_DATED = {"retention.ms": "-1"}
 
 
 def _consume_all(kafka: EmbeddedKafka, topic: str, expected: int, **extra: object) -> list[object]:
@@ -42,7 +45,7 @@ def test_produce_and_consume_keys_headers_timestamps(
 ) -> None:
     topic = unique_topic("io")
     with kafka.admin() as admin:
-        admin.create_topic(topic, partitions=1)
+        admin.create_topic(topic, partitions=1, configs=KEEP_DATED)
     producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
     try:
         for i in range(20):
@@ -74,7 +77,7 @@ def test_consumer_group_commit_and_offsets_for_times(
 ) -> None:
     topic = unique_topic("group")
     with kafka.admin() as admin:
-        admin.create_topic(topic, partitions=2)
+        admin.create_topic(topic, partitions=2, configs=KEEP_DATED)
     producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
     try:
         for i in range(10):
