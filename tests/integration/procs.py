@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 
@@ -59,3 +62,36 @@ def pids_with_cmdline_containing(text: str) -> set[int]:
         for e in os.listdir("/proc")
         if e.isdigit() and text in cmdline(int(e)) and not _is_zombie_or_gone(int(e))
     }
+
+
+def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float) -> list[str]:
+    """Read `proc`'s output until a line contains `text`; the lines read (AssertionError on timeout/EOF)."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if text in line:
+            return seen
+    raise AssertionError(f"no line with {text!r} within {timeout} s; output:\n{''.join(seen)}")
+
+
+def interrupt_mid_run(proc: subprocess.Popen[str], marker: str, timeout: float = 120) -> tuple[str, set[int]]:
+    """Ctrl-C `proc` once it prints `marker` with the broker up; its remaining output and what it had started.
+
+    `proc` is killed if anything fails on the way, so a broken test leaves no process behind.
+    """
+    try:
+        wait_for_line(proc, marker, timeout)
+        started = descendants(proc.pid)
+        assert any("kafka" in cmdline(p) for p in started), "the broker JVM should be running by now"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return out, started

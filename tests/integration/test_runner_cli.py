@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from harness.cli import main
-from tests.integration.procs import alive, cmdline, descendants
+from tests.integration.procs import alive, cmdline, interrupt_mid_run
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "harness.cli"]
@@ -44,20 +42,6 @@ def test_unsupported_backend_choice_exits_2(tmp_path: Path, capsys: pytest.Captu
     assert "bootstrap_servers" in capsys.readouterr().err
 
 
-def _wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float) -> list[str]:
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if text in line:
-            return seen
-    raise AssertionError(f"no line with {text!r} within {timeout} s; output:\n{''.join(seen)}")
-
-
 def test_ctrl_c_mid_run_stops_every_process_and_exits_130(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "KAFKA_BOOTSTRAP"))}
     env["CI"] = "1"  # plain progress lines, one per phase change
@@ -69,16 +53,7 @@ def test_ctrl_c_mid_run_stops_every_process_and_exits_130(tmp_path: Path) -> Non
         env=env,
         cwd=ROOT,
     )
-    try:
-        _wait_for_line(proc, "[smoke] load", timeout=120)
-        started = descendants(proc.pid)
-        assert any("kafka" in cmdline(p) for p in started), "the broker JVM should be running by now"
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    out, started = interrupt_mid_run(proc, "[smoke] load")
     assert proc.returncode == 130, out
     assert "interrupted" in out
     assert alive(started) == set(), [cmdline(p) for p in alive(started)]

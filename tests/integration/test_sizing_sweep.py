@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from harness.sizing.prices import load_prices
 from harness.sizing.recommend import parse_target
 from harness.sizing.report import write_sweep_reports
 from harness.sizing.sweep import SweepResult, run_sweep
-from tests.integration.procs import alive, cmdline, descendants
+from tests.integration.procs import alive, cmdline, interrupt_mid_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -189,21 +188,7 @@ def test_ctrl_c_stops_the_current_run_writes_the_partial_report_and_exits_130(
         env=env,
         cwd=ROOT,
     )
-    try:
-        seen: list[str] = []
-        assert proc.stdout is not None
-        while not any("[buffer_mb=1]] load" in line for line in seen):
-            line = proc.stdout.readline()
-            assert line, "".join(seen)
-            seen.append(line)
-        started = descendants(proc.pid)
-        assert any("kafka" in cmdline(p) for p in started), "the broker JVM should be running by now"
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    out, started = interrupt_mid_run(proc, "[buffer_mb=1]] load")
     assert proc.returncode == 130, out
     assert "interrupted after 0 of 2 variants" in out
     assert alive(started) == set(), [cmdline(p) for p in alive(started)]
