@@ -29,7 +29,7 @@ HTML_NAME = "report.html"
 MAX_LISTED_OBJECTS = 200  # rows of the objects table; the JSON lists all of them
 MAX_LISTED_LINES = 50  # unreadable objects / bad keys listed
 
-_CSS = """
+PAGE_CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 72rem;
        padding: 0 1rem; color: #222; }
 h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
@@ -61,45 +61,48 @@ def render_html(result: RunResult, plots: Sequence[Plot] | None = None) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f'<h1>{_e(result.scenario_name)} <span class="verdict {status}">{status}</span></h1>',
+        f"<title>{escape(title)}</title><style>{PAGE_CSS}</style></head><body>",
+        f'<h1>{escape(result.scenario_name)} <span class="verdict {status}">{status}</span></h1>',
         f'<p class="meta">{_meta(result)}</p>',
     ]
     if result.error is not None:
-        parts.append(f'<div class="error"><strong>Run error:</strong><pre>{_e(result.error)}</pre></div>')
+        parts.append(f'<div class="error"><strong>Run error:</strong><pre>{escape(result.error)}</pre></div>')
     parts.append("<h2>Summary</h2>")
-    parts.append(_table(("figure", "value"), ([label, value] for label, value in summary_rows(result))))
+    parts.append(html_table(("figure", "value"), ([label, value] for label, value in summary_rows(result))))
     parts.extend(_checks(result))
     parts.extend(_findings(result))
     parts.extend(_faults(result))
     parts.append("<h2>Plots</h2>")
-    parts.extend(_figure(plot) for plot in drawn)
+    parts.extend(figure_html(plot) for plot in drawn)
     parts.extend(_objects(result))
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
-def _e(text: object) -> str:
+def escape(text: object) -> str:
+    """`text` escaped for HTML text and attribute values."""
     return html.escape(str(text), quote=True)
 
 
 def _meta(result: RunResult) -> str:
     speed = f" at {result.speed:g}x" if result.speed != 1 else ""
     items = [
-        f'scenario file <span class="mono">{_e(result.scenario_path)}</span>',
-        f"started {_e(result.started_at.isoformat(timespec='seconds'))}",
-        f"clock from {_e(result.clock_start.isoformat(timespec='seconds'))}{_e(speed)}",
-        f"wall {_e(human_seconds(result.wall_seconds))}, clock {_e(human_seconds(result.clock_seconds))}",
+        f'scenario file <span class="mono">{escape(result.scenario_path)}</span>',
+        f"started {escape(result.started_at.isoformat(timespec='seconds'))}",
+        f"clock from {escape(result.clock_start.isoformat(timespec='seconds'))}{escape(speed)}",
+        f"wall {escape(human_seconds(result.wall_seconds))}, "
+        f"clock {escape(human_seconds(result.clock_seconds))}",
     ]
     return " · ".join(items)
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], row_classes: Sequence[str] = ()) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+def html_table(headers: Sequence[str], rows: Iterable[Sequence[str]], row_classes: Sequence[str] = ()) -> str:
+    """An HTML table of escaped cells; `row_classes` gives each row a CSS class."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = []
     for index, row in enumerate(rows):
         css = f' class="{row_classes[index]}"' if index < len(row_classes) and row_classes[index] else ""
-        body.append(f"<tr{css}>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>")
+        body.append(f"<tr{css}>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
@@ -111,10 +114,16 @@ def _checks(result: RunResult) -> list[str]:
     rows = []
     for check in checks:
         verdict = '<span class="pass">pass</span>' if check.passed else '<span class="fail">FAIL</span>'
-        details = "<br>".join(_e(line) for line in check.details[:MAX_NAMED_RECORDS])
+        details = "<br>".join(escape(line) for line in check.details[:MAX_NAMED_RECORDS])
         if len(check.details) > MAX_NAMED_RECORDS:
             details += f"<br>… and {len(check.details) - MAX_NAMED_RECORDS} more"
-        cells = (_e(check.name), _e(check.expected), _e(check.actual), verdict, details)
+        cells = (
+            escape(check.name),
+            escape(check.expected),
+            escape(check.actual),
+            verdict,
+            details,
+        )
         css = "" if check.passed else ' class="fail"'
         rows.append(f"<tr{css}>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     head = "".join(f"<th>{h}</th>" for h in ("check", "expected", "actual", "result", "details"))
@@ -132,10 +141,10 @@ def _findings(result: RunResult) -> list[str]:
     ):
         if refs:
             lines = "\n".join(named_records(refs))
-            parts.append(f"<h2>{_e(title)} ({len(refs):,})</h2><pre>{_e(lines)}</pre>")
+            parts.append(f"<h2>{escape(title)} ({len(refs):,})</h2><pre>{escape(lines)}</pre>")
     if report.order_violations:
         parts.append(f"<h2>Order violations ({len(report.order_violations):,})</h2>")
-        parts.append(f"<pre>{_e(_listing(report.order_violations))}</pre>")
+        parts.append(f"<pre>{escape(_listing(report.order_violations))}</pre>")
     return parts
 
 
@@ -150,15 +159,16 @@ def _faults(result: RunResult) -> list[str]:
     return [
         f"<h2>Faults ({len(result.faults)})</h2>",
         "<p>Marked on the time plots by their label.</p>",
-        _table(("label", "clock s", "fault", "injection"), rows, classes),
+        html_table(("label", "clock s", "fault", "injection"), rows, classes),
     ]
 
 
-def _figure(plot: Plot) -> str:
+def figure_html(plot: Plot) -> str:
+    """A plot as a <figure> with its PNG inlined (the report stays one file)."""
     data = base64.b64encode(plot.png).decode("ascii")
     return (
-        f'<figure id="{_e(plot.slug)}"><figcaption>{_e(plot.title)}</figcaption>'
-        f'<img src="data:image/png;base64,{data}" alt="{_e(plot.alt)}"></figure>'
+        f'<figure id="{escape(plot.slug)}"><figcaption>{escape(plot.title)}</figcaption>'
+        f'<img src="data:image/png;base64,{data}" alt="{escape(plot.alt)}"></figure>'
     )
 
 
@@ -177,18 +187,18 @@ def _objects(result: RunResult) -> list[str]:
             ]
             for obj in report.objects[:MAX_LISTED_OBJECTS]
         ]
-        parts.append(_table(("key", "size", "records", "compression", "S3 Last-Modified (wall)"), rows))
+        parts.append(html_table(("key", "size", "records", "compression", "S3 Last-Modified (wall)"), rows))
         if len(report.objects) > MAX_LISTED_OBJECTS:
             parts.append(f"<p>… and {len(report.objects) - MAX_LISTED_OBJECTS:,} more (see report.json)</p>")
     if report.error_objects:
         parts.append(f"<h2>Error-output objects ({len(report.error_objects):,})</h2>")
-        parts.append(f"<pre>{_e(_listing([obj.key for obj in report.error_objects]))}</pre>")
+        parts.append(f"<pre>{escape(_listing([obj.key for obj in report.error_objects]))}</pre>")
     if report.bad_keys:
         parts.append(f"<h2>Keys off the expected pattern ({len(report.bad_keys):,})</h2>")
-        parts.append(f"<pre>{_e(_listing(report.bad_keys))}</pre>")
+        parts.append(f"<pre>{escape(_listing(report.bad_keys))}</pre>")
     if report.unreadable:
         parts.append(f"<h2>Unreadable ({len(report.unreadable):,})</h2>")
-        parts.append(f"<pre>{_e(_listing(report.unreadable))}</pre>")
+        parts.append(f"<pre>{escape(_listing(report.unreadable))}</pre>")
     return parts
 
 

@@ -103,17 +103,17 @@ def throughput_plot(result: RunResult) -> Plot:
         per_second.legend(loc="upper right", fontsize="small")
         totals.set_ylim(bottom=0)
     else:
-        _no_data(per_second, "fewer than two timeline samples")
-        _no_data(totals, "")
+        show_no_data(per_second, "fewer than two timeline samples")
+        show_no_data(totals, "")
     _time_axes(per_second, result, "records / s", xlabel="")
     _time_axes(totals, result, "records (total)", labels=False)
     title = "Throughput (records per clock second) and running totals"
-    return _plot("throughput", title, figure, _fault_alt(result))
+    return to_plot("throughput", title, figure, _fault_alt(result))
 
 
 def lag_plot(result: RunResult) -> Plot:
     """Consumer lag (end offsets minus committed offsets) over time."""
-    figure, axes = _figure()
+    figure, axes = new_figure()
     if result.timeline:
         times = [point.t_seconds for point in result.timeline]
         lags = [point.lag for point in result.timeline]
@@ -121,9 +121,9 @@ def lag_plot(result: RunResult) -> Plot:
         axes.fill_between(times, lags, color="#8c564b", alpha=0.15)
         axes.set_ylim(bottom=0, top=max(max(lags) * 1.1, 1))
     else:
-        _no_data(axes, "no timeline samples")
+        show_no_data(axes, "no timeline samples")
     _time_axes(axes, result, "records behind")
-    return _plot("lag", "Consumer lag", figure, _fault_alt(result))
+    return to_plot("lag", "Consumer lag", figure, _fault_alt(result))
 
 
 def latency_plot(result: RunResult) -> Plot:
@@ -148,10 +148,10 @@ def latency_plot(result: RunResult) -> Plot:
         cdf.grid(alpha=0.3)
         alt = "latency " + ", ".join(f"{label} {s:.2f} s" for label, s in zip(labels, seconds, strict=True))
     else:
-        _no_data(bars, "no latencies")
-        _no_data(cdf, "no records were archived")
+        show_no_data(bars, "no latencies")
+        show_no_data(cdf, "no records were archived")
         alt = "no latencies measured"
-    return _plot("latency", f"End-to-end latency ({len(report.latencies_ms):,} records)", figure, alt)
+    return to_plot("latency", f"End-to-end latency ({len(report.latencies_ms):,} records)", figure, alt)
 
 
 def cdf_points(values: tuple[float, ...], limit: int = CDF_POINTS) -> tuple[list[float], list[float]]:
@@ -167,7 +167,7 @@ def cdf_points(values: tuple[float, ...], limit: int = CDF_POINTS) -> tuple[list
 
 def object_sizes_plot(result: RunResult) -> Plot:
     """Each archived object's size against the clock second its S3 Last-Modified time maps to."""
-    figure, axes = _figure()
+    figure, axes = new_figure()
     objects = result.verification.objects
     placed = [
         (wall_to_clock_seconds(result, obj.last_modified), obj.size_bytes / 1024)
@@ -178,11 +178,11 @@ def object_sizes_plot(result: RunResult) -> Plot:
         axes.scatter([t for t, _ in placed], [kib for _, kib in placed], s=14, color="#17becf", alpha=0.8)
         axes.set_ylim(bottom=0)
     else:
-        _no_data(axes, "no objects with a Last-Modified time" if objects else "no objects archived")
+        show_no_data(axes, "no objects with a Last-Modified time" if objects else "no objects archived")
     _time_axes(axes, result, "object size (KiB)", xlabel="S3 Last-Modified, as clock seconds since the start")
     unplaced = len(objects) - len(placed)
     alt = f"{len(placed)} objects plotted" + (f", {unplaced} without Last-Modified" if unplaced else "")
-    return _plot("object-sizes", "Archived object sizes over time", figure, alt)
+    return to_plot("object-sizes", "Archived object sizes over time", figure, alt)
 
 
 def wall_to_clock_seconds(result: RunResult, wall: datetime) -> float:
@@ -200,7 +200,7 @@ def wall_to_clock_seconds(result: RunResult, wall: datetime) -> float:
 
 def objects_per_hour_plot(result: RunResult) -> Plot:
     """Objects per hour prefix of the key (the hive/default `YYYY/MM/DD/HH` layout)."""
-    figure, axes = _figure()
+    figure, axes = new_figure()
     per_hour = result.verification.objects_per_hour
     if per_hour:
         hours = list(per_hour)
@@ -218,12 +218,13 @@ def objects_per_hour_plot(result: RunResult) -> Plot:
         alt = ", ".join(f"{hour}: {count}" for hour, count in list(per_hour.items())[:MAX_LABELLED_HOURS])
         alt += f" and {len(hours) - MAX_LABELLED_HOURS} more hours" if len(hours) > MAX_LABELLED_HOURS else ""
     else:
-        _no_data(axes, "no objects archived")
+        show_no_data(axes, "no objects archived")
         alt = "no objects archived"
-    return _plot("objects-per-hour", "Objects per hour prefix", figure, alt)
+    return to_plot("objects-per-hour", "Objects per hour prefix", figure, alt)
 
 
-def _figure() -> tuple[Figure, Axes]:
+def new_figure() -> tuple[Figure, Axes]:
+    """A fresh report-sized figure and its axes (Agg canvas, no global pyplot state)."""
     figure = Figure(figsize=_SIZE, dpi=_DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure, figure.add_subplot()
@@ -260,7 +261,8 @@ def _mark_faults(axes: Axes, faults: tuple[FaultEvent, ...], *, labels: bool) ->
             )
 
 
-def _no_data(axes: Axes, reason: str) -> None:
+def show_no_data(axes: Axes, reason: str) -> None:
+    """Mark `axes` as empty, saying why, instead of drawing an empty chart."""
     axes.text(0.5, 0.5, reason, transform=axes.transAxes, ha="center", va="center", color="#7f7f7f")
     axes.set_yticks([])
 
@@ -273,7 +275,8 @@ def _fault_alt(result: RunResult) -> str:
     )
 
 
-def _plot(slug: str, title: str, figure: Figure, alt: str) -> Plot:
+def to_plot(slug: str, title: str, figure: Figure, alt: str) -> Plot:
+    """Render `figure` to PNG as a report Plot."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
     return Plot(slug=slug, title=title, alt=alt, png=buffer.getvalue())

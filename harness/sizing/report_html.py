@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.report.format import human_bytes
-from harness.report.html import _CSS, _e, _figure, _table
-from harness.report.plots import Plot, _no_data, _plot
-from harness.report.plots import _figure as _new_figure
+from harness.report.html import PAGE_CSS, escape, figure_html, html_table
+from harness.report.plots import Plot, new_figure, show_no_data, to_plot
 from harness.sizing.report import variant_summary
 from harness.sizing.sweep import FRESHNESS_MARKS, SweepResult, VariantOutcome
 
@@ -29,7 +28,7 @@ def _label(outcome: VariantOutcome) -> str:
 
 def cost_vs_freshness_plot(result: SweepResult) -> Plot:
     """Monthly cost against the freshness percentile (the target's, else p99), one point per variant."""
-    figure, axes = _new_figure()
+    figure, axes = new_figure()
     name = result.target.percentile if result.target else "p99"
     points = []
     for o in result.outcomes:
@@ -50,14 +49,14 @@ def cost_vs_freshness_plot(result: SweepResult) -> Plot:
         axes.grid(alpha=0.3)
         alt = "; ".join(f"{_label(o)} {o.name}: {lat:.1f} s, ${usd:,.2f}" for o, lat, usd in points)
     else:
-        _no_data(axes, "no variant with both a latency and a cost")
+        show_no_data(axes, "no variant with both a latency and a cost")
         alt = "no data"
-    return _plot("cost-vs-freshness", f"Monthly cost vs freshness ({name})", figure, alt)
+    return to_plot("cost-vs-freshness", f"Monthly cost vs freshness ({name})", figure, alt)
 
 
 def objects_per_hour_plot(result: SweepResult) -> Plot:
     """S3 objects per clock hour, one bar per variant."""
-    figure, axes = _new_figure()
+    figure, axes = new_figure()
     bars = [(o, o.objects_per_hour) for o in result.outcomes if o.objects_per_hour is not None]
     if bars:
         labels = [_label(o) for o, _ in bars]
@@ -66,14 +65,14 @@ def objects_per_hour_plot(result: SweepResult) -> Plot:
         axes.grid(alpha=0.3, axis="y")
         alt = "; ".join(f"{_label(o)} {o.name}: {v:.1f}/h" for o, v in bars)
     else:
-        _no_data(axes, "no objects measured")
+        show_no_data(axes, "no objects measured")
         alt = "no data"
-    return _plot("objects-per-hour", "S3 objects per hour", figure, alt)
+    return to_plot("objects-per-hour", "S3 objects per hour", figure, alt)
 
 
 def object_sizes_plot(result: SweepResult) -> Plot:
     """The distribution of data object sizes (KiB), one box per variant."""
-    figure, axes = _new_figure()
+    figure, axes = new_figure()
     sized = [o for o in result.outcomes if o.object_sizes]
     if sized:
         axes.boxplot([[size / 1024 for size in o.object_sizes] for o in sized], showfliers=True)
@@ -87,9 +86,9 @@ def object_sizes_plot(result: SweepResult) -> Plot:
             for o in sized
         )
     else:
-        _no_data(axes, "no objects archived")
+        show_no_data(axes, "no objects archived")
         alt = "no data"
-    return _plot("object-sizes", "Object size distribution", figure, alt)
+    return to_plot("object-sizes", "Object size distribution", figure, alt)
 
 
 def render_sweep_plots(result: SweepResult) -> list[Plot]:
@@ -104,11 +103,12 @@ def render_sweep_html(result: SweepResult, plots: Sequence[Plot] | None = None) 
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{_e(title)}</h1>",
-        f'<p class="meta">scenario file <span class="mono">{_e(result.scenario_path)}</span> · '
-        f"started {_e(result.started_at.isoformat(timespec='seconds'))} · region {_e(result.region)} · "
-        f"{_e(result.architecture)} · costs at {result.rate:g} records/s over 730 h</p>",
+        f"<title>{escape(title)}</title><style>{PAGE_CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">scenario file <span class="mono">{escape(result.scenario_path)}</span> · '
+        f"started {escape(result.started_at.isoformat(timespec='seconds'))} · "
+        f"region {escape(result.region)} · "
+        f"{escape(result.architecture)} · costs at {result.rate:g} records/s over 730 h</p>",
     ]
     if result.interrupted:
         parts.append(
@@ -118,18 +118,20 @@ def render_sweep_html(result: SweepResult, plots: Sequence[Plot] | None = None) 
     if result.recommendation is not None:
         rec = result.recommendation
         verdict = f"Recommended: {rec.chosen}" if rec.chosen else "No variant meets the target"
-        parts.append(f"<h2>Recommendation</h2><p><strong>{_e(verdict)}</strong> — {_e(rec.reason)}</p>")
+        parts.append(
+            f"<h2>Recommendation</h2><p><strong>{escape(verdict)}</strong> — {escape(rec.reason)}</p>"
+        )
     parts.append("<h2>Variants</h2>")
     parts.append(_variants_table(result))
     failed = [o for o in result.outcomes if o.reason is not None]
     if failed:
         parts.append("<h2>Not eligible</h2><ul>")
-        parts.extend(f"<li>{_e(_label(o))} {_e(o.name)}: {_e(o.reason)}</li>" for o in failed)
+        parts.extend(f"<li>{escape(_label(o))} {escape(o.name)}: {escape(o.reason)}</li>" for o in failed)
         parts.append("</ul>")
     parts.append("<h2>Plots</h2>")
-    parts.extend(_figure(plot) for plot in drawn)
+    parts.extend(figure_html(plot) for plot in drawn)
     parts.append("<h2>Cost model</h2><ul>")
-    parts.extend(f"<li>{_e(note)}</li>" for note in result.notes)
+    parts.extend(f"<li>{escape(note)}</li>" for note in result.notes)
     parts.append("</ul></body></html>\n")
     return "\n".join(parts)
 
@@ -170,7 +172,7 @@ def _variants_table(result: SweepResult) -> str:
             ]
         )
         classes.append("" if s["eligible"] else "fail")
-    return _table(headers, rows, classes)
+    return html_table(headers, rows, classes)
 
 
 def _fmt(value: float | None, fmt: str = "{:,.1f}") -> str:
