@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -62,6 +63,29 @@ def pids_with_cmdline_containing(text: str) -> set[int]:
         for e in os.listdir("/proc")
         if e.isdigit() and text in cmdline(int(e)) and not _is_zombie_or_gone(int(e))
     }
+
+
+CLI = (sys.executable, "-m", "harness.cli")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """This environment without Kafka/AWS endpoints (left by an earlier `up`), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "KAFKA_BOOTSTRAP"))}
+    env.update(extra)
+    return env
+
+
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    """`msk-harness ARGS` as a child with plain progress lines (CI=1), output merged and piped as text."""
+    return subprocess.Popen(
+        [*CLI, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=child_env(CI="1"),
+        cwd=ROOT,
+    )
 
 
 def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float) -> list[str]:

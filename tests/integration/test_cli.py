@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import shlex
 import shutil
@@ -18,21 +17,15 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from harness.backends.kafka_admin import TopicAdmin
-from tests.integration.procs import alive, cmdline, descendants
+from tests.integration.procs import alive, child_env, cmdline, descendants
 
 CLI = [sys.executable, "-m", "harness.cli"]
 READY_LINE = "# msk-harness stack is up"
 
 
-def _clean_env() -> dict[str, str]:
-    # The child must not inherit endpoints from a developer's shell (e.g. an earlier `eval`).
-    drop = ("AWS_ENDPOINT_URL", "KAFKA_BOOTSTRAP_SERVERS")
-    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-
-
 def _run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env=_clean_env(), check=False
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env=child_env(), check=False
     )
 
 
@@ -65,7 +58,7 @@ def test_unreachable_external_s3_is_one_clear_error() -> None:
 
 
 def test_docker_backend_without_engine_fails_fast() -> None:
-    env = _clean_env() | {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    env = child_env() | {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
     done = subprocess.run(
         [*CLI, "up", "--kafka", "docker"], capture_output=True, text=True, timeout=120, env=env, check=False
     )
@@ -94,7 +87,7 @@ def test_console_script_is_installed() -> None:
 @pytest.fixture
 def running_up() -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     proc = subprocess.Popen(
-        [*CLI, "up"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_clean_env()
+        [*CLI, "up"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env()
     )
     lines: queue.Queue[str] = queue.Queue()
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from harness.cli import main
-from tests.integration.procs import alive, cmdline, interrupt_mid_run
+from tests.integration.procs import alive, cmdline, interrupt_mid_run, start_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "harness.cli"]
@@ -43,16 +41,7 @@ def test_unsupported_backend_choice_exits_2(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_ctrl_c_mid_run_stops_every_process_and_exits_130(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "KAFKA_BOOTSTRAP"))}
-    env["CI"] = "1"  # plain progress lines, one per phase change
-    proc = subprocess.Popen(
-        [*CLI, "run", str(ROOT / "scenarios" / "smoke.yaml"), "--report-dir", str(tmp_path / "r")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    proc = start_cli("run", str(ROOT / "scenarios" / "smoke.yaml"), "--report-dir", str(tmp_path / "r"))
     out, started = interrupt_mid_run(proc, "[smoke] load")
     assert proc.returncode == 130, out
     assert "interrupted" in out

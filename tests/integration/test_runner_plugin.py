@@ -3,10 +3,11 @@ point) whose tests use `run_scenario` and `msk_pipeline`."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.integration.procs import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +50,7 @@ def test_project_suite_uses_the_plugin_fixtures(tmp_path: Path) -> None:
     (tmp_path / "test_project.py").write_text(
         PROJECT_TESTS.format(smoke=str(ROOT / "scenarios" / "smoke.yaml")), encoding="utf-8"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "KAFKA_BOOTSTRAP"))}
+    env = child_env()
     done = subprocess.run(
         [
             sys.executable,

@@ -8,9 +8,6 @@ sweep interrupted with SIGINT checks exit 130, the partial report and that nothi
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,7 @@ from harness.sizing.prices import load_prices
 from harness.sizing.recommend import parse_target
 from harness.sizing.report import write_sweep_reports
 from harness.sizing.sweep import SweepResult, run_sweep
-from tests.integration.procs import alive, cmdline, interrupt_mid_run
+from tests.integration.procs import alive, cmdline, interrupt_mid_run, start_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,19 +171,10 @@ def test_cli_bad_input_exits_2(
 def test_ctrl_c_stops_the_current_run_writes_the_partial_report_and_exits_130(
     scenario_file: Path, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "KAFKA_BOOTSTRAP"))}
-    env["CI"] = "1"  # plain progress lines
     report = tmp_path / "r"
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "harness.cli", "sweep", str(scenario_file), "--grid", "buffer_mb=1,64"),
-            *("--region", "eu-west-1", "--report-dir", str(report)),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
+    proc = start_cli(
+        *("sweep", str(scenario_file), "--grid", "buffer_mb=1,64"),
+        *("--region", "eu-west-1", "--report-dir", str(report)),
     )
     out, started = interrupt_mid_run(proc, "[buffer_mb=1]] load")
     assert proc.returncode == 130, out
