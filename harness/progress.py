@@ -21,6 +21,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from harness.closing import Closing
 from harness.runner_result import FaultEvent, TimePoint
 
 RECENT_FAULTS = 4
@@ -77,7 +78,7 @@ def line(name: str, snapshot: Snapshot) -> str:
     return " ".join(parts)
 
 
-class LineProgress:
+class LineProgress(Closing):
     """Plain lines, at most one per `every_seconds` of wall time (plus every phase change)."""
 
     def __init__(self, console: Console, name: str, every_seconds: float = 5.0) -> None:
@@ -87,14 +88,6 @@ class LineProgress:
         self._next = 0.0
         self._phase = ""
         self._faults_shown = 0
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
     def update(self, snapshot: Snapshot) -> None:
         """Print fault events as they happen, and a counters line when due."""
@@ -154,16 +147,8 @@ class LiveProgress:
         return Group(table, *lines)
 
 
-class NullProgress:
+class NullProgress(Closing):
     """Shows nothing."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
     def update(self, snapshot: Snapshot) -> None:
         """Ignore `snapshot`."""

@@ -15,13 +15,13 @@ import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import kafka.errors
 from kafka import KafkaAdminClient
 
 from harness.backends.base import BackendError
+from harness.closing import Closing
 
 
 class TopicAdminError(BackendError):
@@ -74,7 +74,7 @@ def _topic(raw: Mapping[str, Any]) -> TopicDescription:
     return TopicDescription(name=str(raw["name"]), partitions=tuple(parts), internal=bool(raw["is_internal"]))
 
 
-class TopicAdmin:
+class TopicAdmin(Closing):
     """Create, describe, list and delete topics; also answers cluster-health questions."""
 
     def __init__(
@@ -195,14 +195,6 @@ class TopicAdmin:
     def close(self) -> None:
         """Close the connections."""
         self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 class MetadataProbe:

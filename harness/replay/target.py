@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.serializer import Serializer
 
 from harness.backends.kafka_admin import TopicAdmin, TopicAdminError
+from harness.closing import Closing
 
 DEFAULT_MESSAGE_MAX_BYTES = 1_048_588  # Kafka's default max.message.bytes
 _SIZE_ROOM = 64 * 1024  # record batch and request overhead above the largest record
@@ -83,7 +83,7 @@ def record_size(record: Any) -> int:
     return size + sum(len(name.encode()) + len(value or b"") for name, value in record.headers)
 
 
-class TargetTopic:
+class TargetTopic(Closing):
     """One topic on the target cluster, with a producer and a consumer made on demand."""
 
     def __init__(
@@ -102,14 +102,6 @@ class TargetTopic:
         self._max_request = DEFAULT_MESSAGE_MAX_BYTES
         self.partitions = 0
         self.created = False
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the producer (pending sends are abandoned after a short grace)."""
