@@ -41,8 +41,8 @@ from kafka import KafkaConsumer, KafkaProducer
 from harness.clock import SystemClock
 from harness.esm.mapping import EventSourceMapping
 from harness.esm.settings import EsmConfig
-from harness.runner import RunOptions, run_scenario
-from harness.runner_pipeline import Pipeline, esm_parameters
+from harness.run.pipeline import Pipeline, esm_parameters
+from harness.run.session import RunOptions, run_scenario
 from harness.scenario import load_scenario, validate_text
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -192,7 +192,7 @@ def _cmd_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from harness.runner_command import run_command  # noqa: PLC0415 - loads the whole pipeline
+    from harness.run.command import run_command  # noqa: PLC0415 - loads the whole pipeline
 
     return run_command(
         Path(args.scenario),

@@ -32,9 +32,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from harness.clock import Clock
-from harness.runner_result import FaultEvent
+from harness.run.result import FaultEvent
 from harness.runtime.faults import DecodedRecord, FaultRule, InvocationView, OnRecord
-from harness.scenario_model import (
+from harness.scenario.model import (
     BrokerFault,
     Fault,
     FirehoseFault,

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.closing import Closing
-from harness.runner_result import FaultEvent, TimePoint
+from harness.run.result import FaultEvent, TimePoint
 
 RECENT_FAULTS = 4
 

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from harness.runner_pipeline import Pipeline
-    from harness.runner_result import RunResult
-    from harness.scenario_model import Scenario
+    from harness.run.pipeline import Pipeline
+    from harness.run.result import RunResult
+    from harness.scenario.model import Scenario
 
 RunScenario = Callable[..., "RunResult"]
 StartPipeline = Callable[..., "Pipeline"]
@@ -60,8 +60,8 @@ def _load(scenario: str | Path | Scenario) -> Scenario:
 @pytest.fixture
 def run_scenario(request: pytest.FixtureRequest) -> RunScenario:
     """Run a scenario end to end; returns its RunResult: `run_scenario(path, code_dir=..., backend=...)`."""
-    from harness.runner import RunOptions  # noqa: PLC0415
-    from harness.runner import run_scenario as run  # noqa: PLC0415
+    from harness.run.session import RunOptions  # noqa: PLC0415
+    from harness.run.session import run_scenario as run  # noqa: PLC0415
 
     report_root = request.config.getoption("--msk-report-dir")
     default_backend = request.config.getoption("--msk-backend")
@@ -84,8 +84,8 @@ def run_scenario(request: pytest.FixtureRequest) -> RunScenario:
 @pytest.fixture
 def msk_pipeline(request: pytest.FixtureRequest) -> Iterator[StartPipeline]:
     """Start a scenario's pipeline (no load, no faults); every pipeline started is stopped after the test."""
-    from harness.runner import scenario_clock  # noqa: PLC0415
-    from harness.runner_pipeline import Pipeline  # noqa: PLC0415
+    from harness.run.pipeline import Pipeline  # noqa: PLC0415
+    from harness.run.session import scenario_clock  # noqa: PLC0415
 
     default_backend = request.config.getoption("--msk-backend")
     started: list[Pipeline] = []

@@ -20,7 +20,7 @@ from harness.clock import Clock
 from harness.replay.engine import ReplayRequest, read_plan, run_replay
 from harness.replay.report import ReplayReport
 from harness.replay.selection import S3Location, Selection, TimeRange
-from harness.scenario_model import CountRange, ReplaySpec
+from harness.scenario.model import CountRange, ReplaySpec
 from harness.verify.result import CheckResult
 
 FIRST = 5  # details named per failed check

@@ -14,7 +14,7 @@ from harness.report.html import HTML_NAME, render_html
 from harness.report.json_report import JSON_NAME, render_json, run_result_from_json, write_json_report
 from harness.report.junit import render_junit, write_junit
 from harness.report.terminal import print_summary
-from harness.runner_result import RunResult
+from harness.run.result import RunResult
 
 __all__ = [
     "HTML_NAME",

@@ -9,7 +9,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from harness.runner_result import RunResult
+from harness.run.result import RunResult
 from harness.verify.latency import percentile
 from harness.verify.result import ArchiveObjectInfo, RecordRef, VerificationReport
 

@@ -23,7 +23,7 @@ from harness.report.format import (
     summary_rows,
 )
 from harness.report.plots import Plot, fault_label, render_plots
-from harness.runner_result import RunResult
+from harness.run.result import RunResult
 
 HTML_NAME = "report.html"
 MAX_LISTED_OBJECTS = 200  # rows of the objects table; the JSON lists all of them

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.report.format import LATENCY_MARKS, latency_marks, object_stats, status_word
-from harness.runner_result import RunResult
+from harness.run.result import RunResult
 
 SCHEMA = "msk-harness/run-report"
 SCHEMA_VERSION = 1

@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from harness.report.format import MAX_NAMED_RECORDS, named_in, named_records, summary_rows
-from harness.runner_result import RunResult
+from harness.run.result import RunResult
 from harness.verify.result import CheckResult
 
 RUN_ERROR_TESTCASE = "run"

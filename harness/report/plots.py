@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from harness.report.format import latency_marks
-from harness.runner_result import FaultEvent, RunResult, TimePoint
+from harness.run.result import FaultEvent, RunResult, TimePoint
 
 _SIZE = (9.0, 3.4)  # inches; at 100 dpi a 900 px wide image fits the HTML column
 _DPI = 100

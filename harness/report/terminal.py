@@ -12,7 +12,7 @@ from rich.markup import escape as escape_markup
 from rich.table import Table
 
 from harness.report.format import header_line, named_in, named_records, status_word, summary_rows
-from harness.runner_result import RunResult
+from harness.run.result import RunResult
 
 MAX_TERMINAL_RECORDS = 10  # records named per finding on the terminal; the HTML and JSON carry more
 MAX_TERMINAL_DETAILS = 5  # details lines per failed check

@@ -117,9 +117,9 @@ def sweep_command(
     """Run the sweep as the CLI does; returns the exit code."""
     # Heavy imports here, so `msk-harness --help` stays fast.
     from harness.progress import make_progress  # noqa: PLC0415
-    from harness.runner import RunOptions, run_scenario  # noqa: PLC0415
-    from harness.runner_command import interrupts_as_keyboard_interrupt  # noqa: PLC0415
-    from harness.runner_pipeline import PipelineConfigError, choose_backends  # noqa: PLC0415
+    from harness.run.command import interrupts_as_keyboard_interrupt  # noqa: PLC0415
+    from harness.run.pipeline import PipelineConfigError, choose_backends  # noqa: PLC0415
+    from harness.run.session import RunOptions, run_scenario  # noqa: PLC0415
     from harness.scenario import ScenarioError, load_scenario  # noqa: PLC0415
     from harness.sizing.grid import GridError, Variant, build_variants, parse_grid, scenario_rate  # noqa: PLC0415
     from harness.sizing.prices import PriceError, load_prices  # noqa: PLC0415

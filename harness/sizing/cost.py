@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.runner_result import Usage
+from harness.run.result import Usage
 from harness.sizing.prices import RegionPrices
 
 HOURS_PER_MONTH = 730.0

@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 
 from harness.scenario import validate_text
-from harness.scenario_model import Scenario
-from harness.scenario_yaml import parse_yaml
+from harness.scenario.model import Scenario
+from harness.scenario.source import parse_yaml
 
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "batch_size": ("pipeline", "event_source", "BatchSize"),

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from harness.clock import Clock
-from harness.runner import RunInterruptedError
-from harness.runner_result import RunResult, Usage
+from harness.run.result import RunResult, Usage
+from harness.run.session import RunInterruptedError
 from harness.sizing.cost import CostEstimate, CostModelError, estimate_cost
 from harness.sizing.grid import Variant
 from harness.sizing.prices import RegionPrices

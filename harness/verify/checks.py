@@ -1,4 +1,4 @@
-"""One CheckResult per expectation of a scenario (harness/scenario_model.py `Expectations`).
+"""One CheckResult per expectation of a scenario (harness/scenario/model.py `Expectations`).
 
 * `no_loss` (if `no_loss`): every acknowledged record is archived or named by the on-failure destination,
   and nothing in the archive was unreadable (an unreadable line may hide a record, so it fails this too).
@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from harness.scenario_model import CountRange, Expectations
+from harness.scenario.model import CountRange, Expectations
 from harness.verify.destination import FailureSummary
 from harness.verify.latency import percentile, quantile_for
 from harness.verify.result import ArchiveObjectInfo, CheckResult, RecordRef

@@ -27,7 +27,7 @@ from typing import Any
 
 from firehose_emulator.delivery_types import DeliveredObject
 from harness.load import ProducedRecord
-from harness.scenario_model import Expectations
+from harness.scenario.model import Expectations
 from harness.verify.checks import (
     DEFAULT_SMALL_OBJECT_BYTES,
     CheckInputs,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from harness.clock import FakeClock
 from harness.faults import FaultTimeline, describe, record_predicate
 from harness.runtime.faults import DecodedRecord
-from harness.scenario_model import BrokerFault, Fault, FirehoseFault, FunctionFault, RecordMatch, S3Fault
+from harness.scenario.model import BrokerFault, Fault, FirehoseFault, FunctionFault, RecordMatch, S3Fault
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.runner import RunOptions, run_scenario
+from harness.run.session import RunOptions, run_scenario
 from harness.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

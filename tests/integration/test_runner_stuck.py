@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.cli import main
-from harness.runner import RunOptions, run_scenario_with_diagnostics
+from harness.run.session import RunOptions, run_scenario_with_diagnostics
 from harness.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from harness.backends.firehose import FirehoseBackend
 from harness.backends.s3 import MotoServer
 from harness.clock import FakeClock
 from harness.load import ProducedRecord
-from harness.scenario_model import CountRange, Expectations
+from harness.scenario.model import CountRange, Expectations
 from harness.verify import VerificationReport, hive_key_pattern, read_archive, verify
 from tests.integration.credentials import set_test_credentials
 

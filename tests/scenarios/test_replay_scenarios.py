@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.runner import RunOptions, run_scenario
-from harness.runner_result import RunResult
+from harness.run.result import RunResult
+from harness.run.session import RunOptions, run_scenario
 from harness.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.runner import RunOptions, run_scenario
-from harness.runner_result import RunResult
+from harness.run.result import RunResult
+from harness.run.session import RunOptions, run_scenario
 from harness.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

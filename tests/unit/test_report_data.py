@@ -15,7 +15,7 @@ from harness.report.format import (
     status_word,
     summary_rows,
 )
-from harness.runner_result import FaultEvent, RunResult, TimePoint
+from harness.run.result import FaultEvent, RunResult, TimePoint
 from harness.verify.result import ArchiveObjectInfo, CheckResult, RecordRef, VerificationReport
 
 CLOCK_START = datetime(2026, 7, 13, 13, 55, 0, tzinfo=UTC)

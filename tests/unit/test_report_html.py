@@ -22,7 +22,7 @@ from harness.report.plots import (
     render_plots,
     wall_to_clock_seconds,
 )
-from harness.runner_result import TimePoint
+from harness.run.result import TimePoint
 from harness.verify.result import ArchiveObjectInfo
 from tests.unit.test_report_data import TRICKY_CHECK, empty_result, make_result
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.report import print_summary
-from harness.runner_result import RunResult
+from harness.run.result import RunResult
 from harness.verify.result import CheckResult, RecordRef
 from tests.unit.test_report_data import TRICKY_CHECK, empty_result, make_report, make_result
 

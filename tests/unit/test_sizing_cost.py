@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from harness.runner_result import Usage
+from harness.run.result import Usage
+from harness.run.usage import lambda_billed_ms, window_seconds
 from harness.runtime.logs import InvocationRecord
 from harness.sizing.cost import CostModelError, estimate_cost, monthly_usage
 from harness.sizing.prices import UNITS, Price, RegionPrices
-from harness.sizing.usage import lambda_billed_ms, window_seconds
 
 PRICES = {
     "lambda_requests": 0.20,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.runner import empty_report
-from harness.runner_result import RunResult, Usage
+from harness.run.result import RunResult, Usage
+from harness.run.session import empty_report
 from harness.sizing.grid import build_variants, parse_grid
 from harness.sizing.prices import UNITS, Price, RegionPrices
 from harness.sizing.recommend import parse_target

@@ -12,7 +12,7 @@ import pytest
 
 from firehose_emulator.delivery_types import DeliveredObject
 from harness.load import ProducedRecord
-from harness.scenario_model import CountRange, Expectations
+from harness.scenario.model import CountRange, Expectations
 from harness.verify import (
     ArchivedDigest,
     ArchivedObject,

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.load import PayloadSpec, RateProfile, SizeDistribution
-from harness.scenario_model import (
+from harness.scenario.model import (
     BackendSpec,
     BackendsSpec,
     BrokerFault,
@@ -36,7 +36,7 @@ from harness.scenario_model import (
     Scenario,
     TopicSpec,
 )
-from harness.scenario_yaml import PathItem, Problem, YamlDocument
+from harness.scenario.source import PathItem, Problem, YamlDocument
 
 _PROFILE_FIELDS = {
     "constant": {"rate"},

@@ -19,13 +19,13 @@ from typing import Any
 from rich.console import Console
 
 from harness.progress import make_progress
-from harness.runner import (
+from harness.run.pipeline import PipelineConfigError, choose_backends
+from harness.run.session import (
     RunInterruptedError,
     RunOptions,
     default_report_dir,
     run_scenario_with_diagnostics,
 )
-from harness.runner_pipeline import PipelineConfigError, choose_backends
 from harness.scenario import ScenarioError, load_scenario
 
 EXIT_PASSED = 0

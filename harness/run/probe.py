@@ -21,7 +21,7 @@ from firehose_emulator.delivery import DeliveredObject
 from harness.esm.mapping import EventSourceMapping
 from harness.esm.retry import AttemptLog
 from harness.load import ProducedRecord
-from harness.runner_result import TimePoint
+from harness.run.result import TimePoint
 
 
 class Ledger:

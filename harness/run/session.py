@@ -34,11 +34,11 @@ from harness.clock import Clock, ScaledClock, SystemClock
 from harness.faults import FaultTimeline, PipelineInjectors
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
 from harness.progress import NullProgress, Progress, Snapshot
-from harness.runner_pipeline import Pipeline
-from harness.runner_result import RunDiagnostics, RunResult, TimePoint, Usage
-from harness.runner_wait import Ledger, PipelineProbe
-from harness.scenario_model import Scenario
-from harness.sizing.usage import collect_usage
+from harness.run.pipeline import Pipeline
+from harness.run.probe import Ledger, PipelineProbe
+from harness.run.result import RunDiagnostics, RunResult, TimePoint, Usage
+from harness.run.usage import collect_usage
+from harness.scenario.model import Scenario
 from harness.verify.archive import read_archive
 from harness.verify.ledger import verify
 from harness.verify.result import ArchiveSnapshot, VerificationReport

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from firehose_emulator.metrics import BILLED_BYTES
-from harness.runner_pipeline import Pipeline
-from harness.runner_result import Usage
+from harness.run.pipeline import Pipeline
+from harness.run.result import Usage
 from harness.runtime.logs import InvocationRecord, billed_duration_ms
 
 

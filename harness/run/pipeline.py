@@ -32,7 +32,7 @@ from harness.esm.mapping import EventSourceMapping
 from harness.esm.settings import EsmConfig
 from harness.runtime import FunctionConfig, FunctionRuntime, RuntimeOptions
 from harness.runtime.env_vars import CREDENTIAL_KEYS, RESERVED_KEYS
-from harness.scenario_model import PipelineSpec, Scenario
+from harness.scenario.model import PipelineSpec, Scenario
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/msk-harness-firehose"
 MSK_ARN = "arn:aws:kafka:{region}:123456789012:cluster/msk-harness/0b1c2d3e-4f5a-6b7c-8d9e-0a1b2c3d4e5f-1"

@@ -7,8 +7,8 @@ Example::
 
     sys.exit(check_scenario("scenarios/smoke.yaml"))   # what `msk-harness validate FILE` runs
 
-The model lives in `harness.scenario_model` (re-exported here); YAML positions in `harness.scenario_yaml`;
-semantic checks in `harness.scenario_build`.
+The model lives in `harness.scenario.model` (re-exported here); YAML positions in `harness.scenario.source`;
+semantic checks in `harness.scenario.build`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any, TextIO
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from harness.scenario_build import build_scenario
-from harness.scenario_model import (
+from harness.scenario.build import build_scenario
+from harness.scenario.model import (
     BrokerFault,
     ClockSpec,
     CountRange,
@@ -43,7 +43,7 @@ from harness.scenario_model import (
     Scenario,
     TopicSpec,
 )
-from harness.scenario_yaml import PathItem, Problem, YamlDocument, parse_yaml
+from harness.scenario.source import PathItem, Problem, YamlDocument, parse_yaml
 
 __all__ = [
     "SCHEMA_PATH",
@@ -70,7 +70,7 @@ __all__ = [
     "validate_text",
 ]
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenarios" / "schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "scenarios" / "schema.json"
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 
