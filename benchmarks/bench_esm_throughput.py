@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer
 
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.clock import SystemClock
 from harness.esm.mapping import EventSourceMapping
 from harness.esm.settings import EsmConfig

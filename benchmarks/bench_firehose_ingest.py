@@ -37,8 +37,8 @@ from firehose_emulator.models_wire import stream_spec_from_wire
 from firehose_emulator.object_store import MemoryObjectStore
 from firehose_emulator.protocol import FirehoseProtocol
 from firehose_emulator.service import FirehoseService
-from harness.backends.base import free_port, port_open, spawn_child, stop_child, wait_until
 from harness.clock import SystemClock
+from harness.lifecycle import free_port, port_open, spawn_child, stop_child, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "firehose_ingest.json"

@@ -1,7 +1,7 @@
 """Time to ready of embedded Kafka (1 and 3 brokers); JSON to benchmarks/results/startup_kafka.json.
 
 Run: ``python benchmarks/bench_startup_kafka.py [--repeats 5]`` after the one-time jar fetch
-(``python -m harness.backends.kafka_dist fetch``). For each JVM variant and cluster size it records the
+(``python -m harness.backends.kafka.dist fetch``). For each JVM variant and cluster size it records the
 median of `repeats` cold starts (format storage, spawn JVMs, wait until metadata lists every broker
 unfenced) and the stop time. The JVM variants (plain, tuned flags, tuned flags + class-data-sharing archive)
 are measured in the same run, interleaved, so machine load hits them alike.
@@ -18,8 +18,8 @@ import statistics
 import time
 from pathlib import Path
 
-from harness.backends.kafka import DEFAULT_JVM_FLAGS, EmbeddedKafka
-from harness.backends.kafka_dist import resolve_distribution
+from harness.backends.kafka.dist import resolve_distribution
+from harness.backends.kafka.embedded import DEFAULT_JVM_FLAGS, EmbeddedKafka
 
 RESULTS = Path(__file__).parent / "results" / "startup_kafka.json"
 # label -> (JVM flags, class-data-sharing archive on)

@@ -17,7 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
-from harness.backends.kafka_dist import resolve_distribution
+from harness.backends.kafka.dist import resolve_distribution
 from harness.backends.s3 import MotoServer
 from harness.backends.stack import Stack, StackConfig
 

@@ -26,8 +26,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from harness.backends.base import BackendError
 from harness.backends.stack import KAFKA_KINDS, MAX_EMBEDDED_BROKERS, S3_KINDS, Stack, StackConfig
+from harness.lifecycle import BackendError
 from harness.replay import command as replay_command
 from harness.sizing import command as sizing_command
 

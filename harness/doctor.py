@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from harness.backends.docker import docker_unreachable_reason
-from harness.backends.kafka_dist import (
+from harness.backends.kafka.dist import (
     KAFKA_VERSION,
     MIN_JAVA_MAJOR,
     KafkaDistError,
@@ -103,7 +103,7 @@ def check_kafka_jars(env: Mapping[str, str], maven_ok: bool) -> Finding:
                 "kafka jars",
                 True,
                 f"Kafka {KAFKA_VERSION}: not cached yet; will be fetched on first "
-                f"use into {where} (or now: python -m harness.backends.kafka_dist fetch)",
+                f"use into {where} (or now: python -m harness.backends.kafka.dist fetch)",
             )
         return Finding(
             "kafka jars",

@@ -25,9 +25,9 @@ import socket
 from typing import Any
 from urllib.parse import urlparse
 
-from harness.backends.base import Backend, BackendError, BackendStartError
-from harness.backends.kafka_admin import TopicAdmin
+from harness.backends.kafka.admin import TopicAdmin
 from harness.backends.s3 import DEFAULT_REGION, S3Backend
+from harness.lifecycle import Backend, BackendError, BackendStartError
 
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 DEFAULT_REDPANDA_IMAGE = "docker.redpanda.com/redpandadata/redpanda:v23.1.13"

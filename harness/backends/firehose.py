@@ -20,8 +20,8 @@ from firehose_emulator import build_service
 from firehose_emulator.options import ServiceOptions
 from firehose_emulator.server import FirehoseServer
 from firehose_emulator.service import FirehoseService
-from harness.backends.base import Backend, BackendError
 from harness.clock import Clock
+from harness.lifecycle import Backend, BackendError
 
 DUMMY_ACCESS_KEY_ID = "testing"
 DUMMY_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - the emulator accepts any secret

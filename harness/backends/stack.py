@@ -17,12 +17,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from harness.backends.base import Backend, BackendError
 from harness.backends.docker import LocalStackS3, RedpandaKafka
 from harness.backends.firehose import FirehoseBackend
-from harness.backends.kafka import EmbeddedKafka, ExternalKafka
+from harness.backends.kafka.embedded import EmbeddedKafka, ExternalKafka
 from harness.backends.s3 import DEFAULT_REGION, ExternalS3, MotoServer, S3Backend
 from harness.clock import Clock, SystemClock
+from harness.lifecycle import Backend, BackendError
 
 KafkaKind = Literal["embedded", "docker", "external"]
 S3Kind = Literal["embedded", "docker", "external"]

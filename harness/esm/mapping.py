@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from harness.backends.base import Backend
 from harness.clock import Clock, random_uuid
 from harness.esm.batcher import Batch, Batcher, TopicPartition
 from harness.esm.destinations import FailureDestination, RecordContext
@@ -54,6 +53,7 @@ from harness.esm.poller import KafkaLog
 from harness.esm.retry import AttemptLog, BatchRunner, FailureReport, RunResult
 from harness.esm.scaling import Autoscaler, PollerModel, ScaleEvent
 from harness.esm.settings import ConsumerGroupRegistry, EsmConfig
+from harness.lifecycle import Backend
 
 _BACKLOG_BATCHES = 4  # stop fetching a partition once this many batches' worth of records wait
 _MAX_POLL_MS = 100  # the longest the poll thread blocks at a time

@@ -176,7 +176,7 @@ def _target(to: str | None, dry_run: bool, err: Console) -> Iterator[tuple[str, 
         return
     if to in ("embedded", "docker"):
         from harness.backends.docker import RedpandaKafka  # noqa: PLC0415 - optional docker extra
-        from harness.backends.kafka import EmbeddedKafka  # noqa: PLC0415 - JVM backend, only when asked
+        from harness.backends.kafka.embedded import EmbeddedKafka  # noqa: PLC0415 - JVM backend, only when asked
 
         backend: Any = EmbeddedKafka(brokers=1) if to == "embedded" else RedpandaKafka()
         with err.status(f"starting {to} Kafka..."):
@@ -186,7 +186,7 @@ def _target(to: str | None, dry_run: bool, err: Console) -> Iterator[tuple[str, 
         finally:
             backend.stop()
         return
-    from harness.backends.kafka_external import parse_bootstrap_servers  # noqa: PLC0415
+    from harness.backends.kafka.external import parse_bootstrap_servers  # noqa: PLC0415
 
     try:
         servers = parse_bootstrap_servers(to)

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.clock import Clock
 from harness.replay.engine import ReplayRequest, read_plan, run_replay
 from harness.replay.report import ReplayReport

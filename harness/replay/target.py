@@ -26,7 +26,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.serializer import Serializer
 
-from harness.backends.kafka_admin import TopicAdmin, TopicAdminError
+from harness.backends.kafka.admin import TopicAdmin, TopicAdminError
 from harness.closing import Closing
 
 DEFAULT_MESSAGE_MAX_BYTES = 1_048_588  # Kafka's default max.message.bytes

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.backends.base import Backend, BackendError
 from harness.backends.stack import Stack, StackConfig
 from harness.clock import Clock
 from harness.esm.mapping import EventSourceMapping
 from harness.esm.settings import EsmConfig
+from harness.lifecycle import Backend, BackendError
 from harness.runtime import FunctionConfig, FunctionRuntime, RuntimeOptions
 from harness.runtime.env_vars import CREDENTIAL_KEYS, RESERVED_KEYS
 from harness.scenario.model import PipelineSpec, Scenario

@@ -32,8 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
 
-from harness.backends.base import Backend, BackendError
 from harness.clock import Clock, random_uuid
+from harness.lifecycle import Backend, BackendError
 from harness.runtime.api_server import Answer, EnvironmentChannel, Invocation, RuntimeApiServer
 from harness.runtime.config import (
     MAX_PAYLOAD_BYTES,

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from harness.backends.kafka_admin import TopicAdmin
+from harness.backends.kafka.admin import TopicAdmin
 from tests.integration.procs import alive, child_env, cmdline, descendants
 
 CLI = [sys.executable, "-m", "harness.cli"]

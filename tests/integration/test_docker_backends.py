@@ -9,13 +9,13 @@ import socket
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from harness.backends.base import BackendError
 from harness.backends.docker import (
     LocalStackS3,
     RedpandaKafka,
     docker_unreachable_reason,
     require_docker,
 )
+from harness.lifecycle import BackendError
 
 
 @pytest.fixture

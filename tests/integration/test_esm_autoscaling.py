@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.clock import ScaledClock, SystemClock
 from harness.esm.knobs import EsmKnobs
 from harness.esm.mapping import EventSourceMapping

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.backends.s3 import MotoServer
 from harness.clock import SystemClock
 from harness.esm.mapping import EventSourceMapping

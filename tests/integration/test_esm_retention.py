@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
 from tests.integration.test_esm_mapping import (
     Function,
     config,

@@ -20,8 +20,8 @@ from moto.server import ThreadedMotoServer
 from firehose_emulator.delivery import DeliveryOptions, DestinationSettings, StreamDelivery
 from firehose_emulator.metrics import StreamMetrics
 from firehose_emulator.object_store import ObjectStoreError, S3ObjectStore
-from harness.backends.base import free_port
 from harness.clock import FakeClock
+from harness.lifecycle import free_port
 
 REGION = "us-east-1"
 HIVE = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.base import BackendError
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
+from harness.lifecycle import BackendError
 
 REPO = Path(__file__).resolve().parents[2]
 
 _CHILD = r"""
 import json, sys, time
-from harness.backends.kafka import EmbeddedKafka
-from harness.backends.base import BackendStartError
+from harness.backends.kafka.embedded import EmbeddedKafka
+from harness.lifecycle import BackendStartError
 mode = sys.argv[1]
 if mode == "bogus-config":
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.kafka_dist import KafkaDistError, fetch_jars, is_complete_cache, resolve_distribution
+from harness.backends.kafka.dist import KafkaDistError, fetch_jars, is_complete_cache, resolve_distribution
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def test_fetch_fills_a_fresh_cache_and_clears_interrupted_leftovers(tmp_path: Pa
 def test_concurrent_fetchers_share_one_complete_cache(tmp_path: Path) -> None:
     env = {**os.environ, "MSK_HARNESS_CACHE": str(tmp_path), "PYTHONPATH": str(REPO)}
     env.pop("KAFKA_HOME", None)
-    argv = [sys.executable, "-m", "harness.backends.kafka_dist", "fetch"]
+    argv = [sys.executable, "-m", "harness.backends.kafka.dist", "fetch"]
     procs = [
         subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(3)

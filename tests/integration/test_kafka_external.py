@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.backends.base import BackendError, free_port
-from harness.backends.kafka import EmbeddedKafka, ExternalKafka
+from harness.backends.kafka.embedded import EmbeddedKafka, ExternalKafka
+from harness.lifecycle import BackendError, free_port
 
 
 @pytest.mark.timeout(60)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
 
 
 @pytest.fixture(scope="module")

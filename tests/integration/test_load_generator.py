@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from kafka import KafkaConsumer, TopicPartition
 
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.clock import ScaledClock
 from harness.load import (
     LoadGenerator,

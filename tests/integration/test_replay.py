@@ -22,7 +22,7 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from firehose_emulator.compression import COMPRESSION_FORMATS
 from harness.backends.firehose import FirehoseBackend
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.backends.s3 import MotoServer
 from harness.clock import FakeClock
 from harness.replay import ReplayRequest, Selection, TimeRange, parse_s3_uri, read_plan, run_replay

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from archive_format import ArchivedRecord, encode_lines
 
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.backends.s3 import MotoServer
 from harness.cli import main
 from tests.integration.credentials import set_test_credentials

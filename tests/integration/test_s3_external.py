@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.backends.base import BackendStartError
 from harness.backends.s3 import ExternalS3, MotoServer
+from harness.lifecycle import BackendStartError
 
 
 @pytest.fixture(scope="module")

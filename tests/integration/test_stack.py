@@ -17,9 +17,9 @@ import boto3
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from harness.backends.base import BackendError
-from harness.backends.kafka import EmbeddedKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.backends.stack import Stack, StackConfig
+from harness.lifecycle import BackendError
 from tests.integration.procs import alive, descendants, pids_with_cmdline_containing
 
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.kafka import EmbeddedKafka, kafka_uuid, parse_bootstrap_servers
-from harness.backends.kafka_admin import PartitionDescription
-from harness.backends.kafka_dist import (
+from harness.backends.kafka.admin import PartitionDescription
+from harness.backends.kafka.dist import (
     KafkaDistError,
     cache_root,
     cached_dist_dir,
@@ -17,6 +16,7 @@ from harness.backends.kafka_dist import (
     find_java,
     resolve_distribution,
 )
+from harness.backends.kafka.embedded import EmbeddedKafka, kafka_uuid, parse_bootstrap_servers
 
 
 def _fake_java(bin_dir: Path) -> Path:

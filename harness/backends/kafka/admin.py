@@ -20,8 +20,8 @@ from typing import Any
 import kafka.errors
 from kafka import KafkaAdminClient
 
-from harness.backends.base import BackendError
 from harness.closing import Closing
+from harness.lifecycle import BackendError
 
 
 class TopicAdminError(BackendError):

@@ -12,8 +12,8 @@ Resolution order:
 
 Example::
 
-    python -m harness.backends.kafka_dist fetch   # prints the lib dir
-    python -m harness.backends.kafka_dist info    # what `msk-harness doctor` shows
+    python -m harness.backends.kafka.dist fetch   # prints the lib dir
+    python -m harness.backends.kafka.dist info    # what `msk-harness doctor` shows
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.backends.base import BackendError
+from harness.lifecycle import BackendError
 
 KAFKA_VERSION = "4.1.1"
 MIN_JAVA_MAJOR = 17
@@ -207,7 +207,7 @@ def resolve_distribution(env: Mapping[str, str] | None = None, *, fetch: bool = 
     if not fetch:
         raise KafkaDistError(
             f"Kafka {KAFKA_VERSION} jars are not cached in {dist_dir}; "
-            "run `python -m harness.backends.kafka_dist fetch` (needs Maven) or set KAFKA_HOME"
+            "run `python -m harness.backends.kafka.dist fetch` (needs Maven) or set KAFKA_HOME"
         )
     return KafkaDistribution(KAFKA_VERSION, fetch_jars(env), java, "cache")
 
@@ -251,7 +251,7 @@ def kafka_dist_status(env: Mapping[str, str] | None = None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: ``fetch`` prints the jar directory (fetching once), ``info`` prints the status."""
-    parser = argparse.ArgumentParser(prog="python -m harness.backends.kafka_dist", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m harness.backends.kafka.dist", description=__doc__)
     parser.add_argument("command", choices=["fetch", "info"])
     args = parser.parse_args(argv)
     try:

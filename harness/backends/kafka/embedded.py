@@ -34,7 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-from harness.backends.base import (
+from harness.backends.kafka.admin import MetadataProbe, TopicAdmin
+from harness.backends.kafka.dist import KafkaDistribution, cds_archive_path, resolve_distribution
+from harness.backends.kafka.external import ExternalKafka, parse_bootstrap_servers
+from harness.backends.kafka.reaper import Reaper
+from harness.lifecycle import (
     Backend,
     BackendError,
     BackendStartError,
@@ -44,10 +48,6 @@ from harness.backends.base import (
     tail,
     wait_until,
 )
-from harness.backends.kafka_admin import MetadataProbe, TopicAdmin
-from harness.backends.kafka_dist import KafkaDistribution, cds_archive_path, resolve_distribution
-from harness.backends.kafka_external import ExternalKafka, parse_bootstrap_servers
-from harness.backends.kafka_reaper import Reaper
 
 # Tuned on 2 cores (benchmarks/bench_startup_kafka.py): SerialGC starts fastest, CDS shares the JDK classes.
 DEFAULT_JVM_FLAGS = ("-XX:+UseSerialGC", "-Xshare:auto", "-XX:-UsePerfData", "-XX:+ExitOnOutOfMemoryError")
@@ -63,7 +63,7 @@ __all__ = [
     "kafka_uuid",
     "parse_bootstrap_servers",
 ]
-_HINT = "read the broker log below; check the jars with `python -m harness.backends.kafka_dist info`"
+_HINT = "read the broker log below; check the jars with `python -m harness.backends.kafka.dist info`"
 
 
 class KafkaCluster(Protocol):

@@ -12,8 +12,8 @@ import os
 import threading
 from collections.abc import Mapping
 
-from harness.backends.base import Backend, BackendError
-from harness.backends.kafka_admin import TopicAdmin
+from harness.backends.kafka.admin import TopicAdmin
+from harness.lifecycle import Backend, BackendError
 
 
 def parse_bootstrap_servers(value: str) -> str:
