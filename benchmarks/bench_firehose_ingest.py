@@ -38,7 +38,7 @@ from firehose_emulator.object_store import MemoryObjectStore
 from firehose_emulator.protocol import FirehoseProtocol
 from firehose_emulator.service import FirehoseService
 from harness.clock import SystemClock
-from harness.lifecycle import free_port, port_open, spawn_child, stop_child, wait_until
+from harness.processes import free_port, port_open, spawn_child, stop_child, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "firehose_ingest.json"

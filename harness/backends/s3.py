@@ -36,7 +36,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from harness.lifecycle import Backend, BackendError, BackendStartError, wait_until
+from harness.lifecycle import Backend, BackendError, BackendStartError
+from harness.processes import wait_until
 
 # The MotoServers running in this process. Process-wide on purpose: it mirrors moto's process-wide state,
 # so the last server to stop knows it may clear that state.

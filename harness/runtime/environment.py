@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
-from harness.lifecycle import spawn_child, stop_child
+from harness.processes import spawn_child, stop_child
 from harness.runtime.api_server import EnvironmentChannel, Invocation
 from harness.runtime.errors import exit_error
 

@@ -19,7 +19,7 @@ from moto.server import ThreadedMotoServer
 from firehose_emulator.options import ServiceOptions
 from harness.backends.firehose import FirehoseBackend
 from harness.clock import FakeClock
-from harness.lifecycle import free_port
+from harness.processes import free_port
 
 PROJECT_PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 ROLE = "arn:aws:iam::123456789012:role/firehose"

@@ -21,7 +21,7 @@ from firehose_emulator.delivery import DeliveryOptions, DestinationSettings, Str
 from firehose_emulator.metrics import StreamMetrics
 from firehose_emulator.object_store import ObjectStoreError, S3ObjectStore
 from harness.clock import FakeClock
-from harness.lifecycle import free_port
+from harness.processes import free_port
 
 REGION = "us-east-1"
 HIVE = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from harness.lifecycle import free_port
+from harness.processes import free_port
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 BUCKET = "sdk-bucket"

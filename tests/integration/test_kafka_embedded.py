@@ -12,7 +12,7 @@ from kafka.errors import KafkaTimeoutError
 from harness.backends import kafka as kafka_module
 from harness.backends.kafka.admin import TopicAdminError, TopicExistsError, UnknownTopicError
 from harness.backends.kafka.embedded import EmbeddedKafka
-from harness.lifecycle import free_port
+from harness.processes import free_port
 
 TS_BASE = 1_783_951_509_000  # 2026-07-13T14:05:09Z in ms: fixed, not "now"
 # Records dated TS_BASE can be older than the broker's 7-day retention: its periodic check would delete them

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.backends.kafka.embedded import EmbeddedKafka, ExternalKafka
-from harness.lifecycle import BackendError, free_port
+from harness.lifecycle import BackendError
+from harness.processes import free_port
 
 
 @pytest.mark.timeout(60)

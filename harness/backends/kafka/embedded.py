@@ -38,16 +38,8 @@ from harness.backends.kafka.admin import MetadataProbe, TopicAdmin
 from harness.backends.kafka.dist import KafkaDistribution, cds_archive_path, resolve_distribution
 from harness.backends.kafka.external import ExternalKafka, parse_bootstrap_servers
 from harness.backends.kafka.reaper import Reaper
-from harness.lifecycle import (
-    Backend,
-    BackendError,
-    BackendStartError,
-    free_port,
-    port_open,
-    spawn_child,
-    tail,
-    wait_until,
-)
+from harness.lifecycle import Backend, BackendError, BackendStartError
+from harness.processes import free_port, port_open, spawn_child, tail, wait_until
 
 # Tuned on 2 cores (benchmarks/bench_startup_kafka.py): SerialGC starts fastest, CDS shares the JDK classes.
 DEFAULT_JVM_FLAGS = ("-XX:+UseSerialGC", "-Xshare:auto", "-XX:-UsePerfData", "-XX:+ExitOnOutOfMemoryError")
