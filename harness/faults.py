@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from harness.backends.kafka.control import BrokerControl
 from harness.clock import Clock
 from harness.run.result import FaultEvent
 from harness.runtime.faults import DecodedRecord, FaultRule, InvocationView, OnRecord
@@ -264,44 +265,11 @@ def _has_window(fault: Fault) -> bool:
     return True
 
 
-class KafkaFaults(Protocol):
-    """The broker fault hooks of `harness.backends.kafka.EmbeddedKafka`."""
-
-    @property
-    def broker_ids(self) -> list[int]:
-        """Node ids (1..n)."""
-        ...
-
-    def stop_broker(self, broker_id: int, timeout: float = ...) -> None:
-        """Graceful stop."""
-        ...
-
-    def kill_broker(self, broker_id: int) -> None:
-        """SIGKILL."""
-        ...
-
-    def pause_broker(self, broker_id: int) -> None:
-        """SIGSTOP."""
-        ...
-
-    def resume_broker(self, broker_id: int) -> None:
-        """SIGCONT."""
-        ...
-
-    def start_broker(self, broker_id: int, timeout: float | None = None) -> None:
-        """Start a stopped broker."""
-        ...
-
-    def wait_healthy(self, timeout: float = ...) -> None:
-        """Every broker up, nothing under-replicated."""
-        ...
-
-
 @dataclass
 class PipelineInjectors:
     """Injects faults into a running pipeline's Kafka, function runtime, Firehose stream and object store."""
 
-    kafka: KafkaFaults | None  # None when the Kafka backend has no broker hooks (docker, external)
+    kafka: BrokerControl | None  # None when the Kafka backend has no broker hooks (docker, external)
     function_faults: Any  # harness.runtime.InvocationFaults
     stream_faults: Any  # firehose_emulator.faults.StreamFaults of the delivery stream
     object_store: Any  # firehose_emulator.object_store.FaultyObjectStore
@@ -346,13 +314,13 @@ class PipelineInjectors:
                 self._arm_firehose(other.action)
         # S3 windows are registered with their end instant; nothing to undo.
 
-    def _kafka(self) -> KafkaFaults:
+    def _kafka(self) -> BrokerControl:
         if self.kafka is None:
             raise RuntimeError("broker faults need the embedded Kafka backend")
         return self.kafka
 
     @staticmethod
-    def _broker_id(kafka: KafkaFaults, index: int) -> int:
+    def _broker_id(kafka: BrokerControl, index: int) -> int:
         ids = kafka.broker_ids
         if not 0 <= index < len(ids):
             raise ValueError(f"broker {index} does not exist (the cluster has {len(ids)})")

@@ -1,4 +1,4 @@
-"""Docker backends through testcontainers: Redpanda for Kafka, LocalStack for S3/SQS/SNS.
+"""Docker through testcontainers: the engine check every Docker backend uses, and LocalStack for S3/SQS/SNS.
 
 They are for laptops with Docker; the embedded backends (default) need none. `require_docker()` answers within
 about two seconds whether an engine is reachable, so a selected Docker backend fails fast with a clear message
@@ -6,15 +6,13 @@ instead of hanging inside the Docker SDK.
 
 Known deviations from AWS:
 
-* Redpanda speaks the Kafka protocol but is not Apache Kafka: group coordination and some admin APIs differ in
-  detail from MSK. Use the embedded broker when fidelity matters.
 * LocalStack's S3 is its own emulation; current images need `LOCALSTACK_AUTH_TOKEN`.
 
 Example::
 
     require_docker()
-    with RedpandaKafka().start() as kafka:
-        kafka.admin().create_topic("orders", partitions=3)
+    with LocalStackS3().start() as s3:
+        s3.client("s3").create_bucket(Bucket="archive")
 """
 
 from __future__ import annotations
@@ -25,12 +23,10 @@ import socket
 from typing import Any
 from urllib.parse import urlparse
 
-from harness.backends.kafka.admin import TopicAdmin
 from harness.backends.s3 import DEFAULT_REGION, S3Backend
-from harness.lifecycle import Backend, BackendError, BackendStartError
+from harness.lifecycle import BackendError, BackendStartError
 
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
-DEFAULT_REDPANDA_IMAGE = "docker.redpanda.com/redpandadata/redpanda:v23.1.13"
 DEFAULT_LOCALSTACK_IMAGE = "localstack/localstack:latest"
 _PING = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n"
 
@@ -91,49 +87,6 @@ def require_docker(timeout: float = 2.0) -> None:
         raise BackendError(
             f"Docker engine not reachable ({reason}); use the embedded backend (default) or start Docker"
         )
-
-
-class RedpandaKafka(Backend):
-    """A one-node Redpanda container (Kafka API) via testcontainers; satisfies the KafkaCluster protocol."""
-
-    name = "redpanda"
-
-    def __init__(self, *, image: str = DEFAULT_REDPANDA_IMAGE, start_timeout: float = 60.0) -> None:
-        super().__init__()
-        self.image = image
-        self.start_timeout = start_timeout
-        self._container: Any = None
-        self._bootstrap: str | None = None
-
-    @property
-    def bootstrap_servers(self) -> str:
-        """host:port of the container's Kafka listener as seen from this machine."""
-        if self._bootstrap is None:
-            raise BackendError("RedpandaKafka is not running")
-        return self._bootstrap
-
-    def admin(self) -> TopicAdmin:
-        """A TopicAdmin on this cluster (close it when done)."""
-        return TopicAdmin(self.bootstrap_servers)
-
-    def _start(self) -> None:
-        require_docker()
-        from testcontainers.community.kafka import RedpandaContainer  # noqa: PLC0415 - optional [docker] extra
-
-        self._container = RedpandaContainer(image=self.image)
-        try:
-            self._container.start(timeout=self.start_timeout)
-        except Exception as exc:
-            raise BackendStartError(
-                f"Redpanda container {self.image}", str(exc), _container_logs(self._container)
-            ) from exc
-        self._bootstrap = str(self._container.get_bootstrap_server())
-
-    def _stop(self) -> None:
-        container, self._container, self._bootstrap = self._container, None, None
-        if container is not None:
-            with contextlib.suppress(Exception):
-                container.stop()
 
 
 class LocalStackS3(S3Backend):
@@ -198,7 +151,7 @@ class LocalStackS3(S3Backend):
         try:
             container.start(timeout=self.start_timeout)
         except Exception as exc:
-            logs = _container_logs(container)
+            logs = container_logs(container)
             hint = ""
             if "token" in logs.lower() or "licens" in logs.lower() or not self.auth_token:
                 hint = (
@@ -216,7 +169,7 @@ class LocalStackS3(S3Backend):
                 container.stop()
 
 
-def _container_logs(container: Any, lines: int = 30) -> str:
+def container_logs(container: Any, lines: int = 30) -> str:
     # Last log lines of a (possibly exited) container, '' when Docker cannot tell.
     with contextlib.suppress(Exception):
         out, err = container.get_logs()

@@ -17,9 +17,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from harness.backends.docker import LocalStackS3, RedpandaKafka
+from harness.backends.docker import LocalStackS3
 from harness.backends.firehose import FirehoseBackend
-from harness.backends.kafka.embedded import EmbeddedKafka, ExternalKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
+from harness.backends.kafka.external import ExternalKafka
+from harness.backends.kafka.redpanda import RedpandaKafka
 from harness.backends.s3 import DEFAULT_REGION, ExternalS3, MotoServer, S3Backend
 from harness.clock import Clock, SystemClock
 from harness.lifecycle import Backend, BackendError
@@ -29,7 +31,7 @@ S3Kind = Literal["embedded", "docker", "external"]
 KAFKA_KINDS: tuple[str, ...] = get_args(KafkaKind)
 S3_KINDS: tuple[str, ...] = get_args(S3Kind)
 MAX_EMBEDDED_BROKERS = 5
-KafkaBackend = EmbeddedKafka | ExternalKafka | RedpandaKafka  # each satisfies kafka.KafkaCluster
+KafkaBackend = EmbeddedKafka | ExternalKafka | RedpandaKafka  # each satisfies kafka.control.KafkaCluster
 
 
 @dataclass(frozen=True)

@@ -175,8 +175,8 @@ def _target(to: str | None, dry_run: bool, err: Console) -> Iterator[tuple[str, 
         yield "", "(dry run)", None
         return
     if to in ("embedded", "docker"):
-        from harness.backends.docker import RedpandaKafka  # noqa: PLC0415 - optional docker extra
         from harness.backends.kafka.embedded import EmbeddedKafka  # noqa: PLC0415 - JVM backend, only when asked
+        from harness.backends.kafka.redpanda import RedpandaKafka  # noqa: PLC0415 - optional docker extra
 
         backend: Any = EmbeddedKafka(brokers=1) if to == "embedded" else RedpandaKafka()
         with err.status(f"starting {to} Kafka..."):

@@ -29,7 +29,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.clock import Clock, ScaledClock, SystemClock
 from harness.faults import FaultTimeline, PipelineInjectors
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
@@ -234,9 +233,8 @@ class _Run:
             delivery_log=lambda: service.attempts(pipeline.stream_name),
             pending_records=delivery.pending_records,
         )
-        kafka = pipeline.stack.kafka
         injectors = PipelineInjectors(
-            kafka=kafka if isinstance(kafka, EmbeddedKafka) else None,
+            kafka=pipeline.stack.kafka.broker_control(),
             function_faults=pipeline.runtime.faults,
             stream_faults=stream.faults,
             object_store=service.object_store,

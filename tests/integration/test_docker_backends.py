@@ -11,10 +11,10 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from harness.backends.docker import (
     LocalStackS3,
-    RedpandaKafka,
     docker_unreachable_reason,
     require_docker,
 )
+from harness.backends.kafka.redpanda import RedpandaKafka
 from harness.lifecycle import BackendError
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.backends.kafka.embedded import EmbeddedKafka, ExternalKafka
+from harness.backends.kafka.embedded import EmbeddedKafka
+from harness.backends.kafka.external import ExternalKafka
 from harness.lifecycle import BackendError
 from harness.processes import free_port
 
@@ -18,15 +19,15 @@ def test_an_unreachable_cluster_fails_with_the_servers_named() -> None:
     assert not backend.running
 
 
-def test_an_external_cluster_from_the_environment_answers_and_refuses_faults(kafka: EmbeddedKafka) -> None:
+def test_an_external_cluster_from_the_env_answers_and_offers_no_broker_control(
+    kafka: EmbeddedKafka,
+) -> None:
     with ExternalKafka(env={"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers}) as external:
         assert external.bootstrap_servers == kafka.bootstrap_servers
         with external.admin() as admin:
             assert admin.live_broker_ids() == [1]
-        with pytest.raises(BackendError, match="kill_broker needs EmbeddedKafka"):
-            external.kill_broker(1)
-        with pytest.raises(BackendError, match="rolling_restart needs EmbeddedKafka"):
-            external.rolling_restart()
+        assert external.broker_control() is None
+    assert kafka.broker_control() is kafka
 
 
 def test_external_kafka_needs_servers() -> None:

@@ -16,7 +16,8 @@ from harness.backends.kafka.dist import (
     find_java,
     resolve_distribution,
 )
-from harness.backends.kafka.embedded import EmbeddedKafka, kafka_uuid, parse_bootstrap_servers
+from harness.backends.kafka.embedded import EmbeddedKafka, kafka_uuid
+from harness.backends.kafka.external import parse_bootstrap_servers
 
 
 def _fake_java(bin_dir: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Kafka backends: an embedded Apache Kafka KRaft cluster (JVM subprocesses) and an external cluster.
+"""An embedded Apache Kafka KRaft cluster (JVM subprocesses) the harness runs and can fault broker by broker.
 
 Known deviations from Amazon MSK:
 
@@ -32,11 +32,11 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
 from harness.backends.kafka.admin import MetadataProbe, TopicAdmin
+from harness.backends.kafka.control import BrokerControl
 from harness.backends.kafka.dist import KafkaDistribution, cds_archive_path, resolve_distribution
-from harness.backends.kafka.external import ExternalKafka, parse_bootstrap_servers
 from harness.backends.kafka.reaper import Reaper
 from harness.lifecycle import Backend, BackendError, BackendStartError
 from harness.processes import free_port, port_open, spawn_child, tail, wait_until
@@ -50,25 +50,9 @@ _BIND_FAILURE = re.compile(r"BindException|Address already in use")
 __all__ = [
     "DEFAULT_JVM_FLAGS",
     "EmbeddedKafka",
-    "ExternalKafka",
-    "KafkaCluster",
     "kafka_uuid",
-    "parse_bootstrap_servers",
 ]
 _HINT = "read the broker log below; check the jars with `python -m harness.backends.kafka.dist info`"
-
-
-class KafkaCluster(Protocol):
-    """What every Kafka backend offers: where to connect and a topic admin."""
-
-    @property
-    def bootstrap_servers(self) -> str:
-        """Comma-separated host:port list for clients."""
-        ...
-
-    def admin(self) -> TopicAdmin:
-        """A new TopicAdmin connected to this cluster (close it, or use it as a context manager)."""
-        ...
 
 
 @dataclass
@@ -169,6 +153,10 @@ class EmbeddedKafka(Backend):
     def admin(self) -> TopicAdmin:
         """A new TopicAdmin for this cluster."""
         return TopicAdmin(self.bootstrap_servers)
+
+    def broker_control(self) -> BrokerControl:
+        """This cluster itself: the harness runs its brokers, so it can stop, kill and pause them."""
+        return self
 
     # ----------------------------------------------------------------- lifecycle
     def _start(self) -> None:

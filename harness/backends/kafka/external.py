@@ -13,6 +13,7 @@ import threading
 from collections.abc import Mapping
 
 from harness.backends.kafka.admin import TopicAdmin
+from harness.backends.kafka.control import BrokerControl
 from harness.lifecycle import Backend, BackendError
 
 
@@ -58,6 +59,10 @@ class ExternalKafka(Backend):
         """A new TopicAdmin for this cluster."""
         return TopicAdmin(self._servers)
 
+    def broker_control(self) -> BrokerControl | None:
+        """None: the harness does not run an external cluster's brokers, so it cannot fault them."""
+        return None
+
     def _start(self) -> None:
         result: list[list[int]] = []
         errors: list[BaseException] = []
@@ -86,34 +91,3 @@ class ExternalKafka(Backend):
 
     def _stop(self) -> None:
         """Nothing to stop: the cluster is not ours."""
-
-    def _no_faults(self, what: str) -> BackendError:
-        return BackendError(f"{what} needs EmbeddedKafka: the harness does not control an external cluster")
-
-    def stop_broker(self, broker_id: int, timeout: float = 60.0) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("stop_broker")
-
-    def kill_broker(self, broker_id: int) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("kill_broker")
-
-    def pause_broker(self, broker_id: int) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("pause_broker")
-
-    def resume_broker(self, broker_id: int) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("resume_broker")
-
-    def start_broker(self, broker_id: int, timeout: float | None = None) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("start_broker")
-
-    def restart_broker(self, broker_id: int, timeout: float | None = None) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("restart_broker")
-
-    def rolling_restart(self, timeout: float = 120.0) -> None:
-        """Not available on an external cluster."""
-        raise self._no_faults("rolling_restart")
