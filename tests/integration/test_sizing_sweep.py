@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.cli.sweep import COST_NOTES, sweep_command
 from harness.clock import SystemClock
 from harness.run.result import RunResult
 from harness.run.session import RunOptions, run_scenario
-from harness.sizing.command import COST_NOTES, sweep_command
 from harness.sizing.grid import Variant, build_variants, parse_grid, scenario_rate
 from harness.sizing.prices import load_prices
 from harness.sizing.recommend import parse_target

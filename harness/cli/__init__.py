@@ -16,7 +16,6 @@ import os
 import random
 import shlex
 import signal
-import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,9 +26,9 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.backends.stack import KAFKA_KINDS, MAX_EMBEDDED_BROKERS, S3_KINDS, Stack, StackConfig
+from harness.cli import replay as replay_command
+from harness.cli import sweep as sizing_command
 from harness.lifecycle import BackendError
-from harness.replay import command as replay_command
-from harness.sizing import command as sizing_command
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -236,7 +235,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_FAILED
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
