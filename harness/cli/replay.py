@@ -18,12 +18,10 @@ import base64
 import binascii
 import contextlib
 import os
-import signal
 import threading
 from collections.abc import Iterator
 from datetime import UTC, tzinfo
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
+from harness.exits import ExitCode, interrupts_as_keyboard_interrupt
 from harness.replay.selection import (
     Selection,
     SelectionError,
@@ -160,14 +159,6 @@ def build_request(args: argparse.Namespace) -> ReplayRequest:
     )
 
 
-class _InterruptedError(Exception):
-    """SIGTERM arrived."""
-
-
-def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    raise _InterruptedError(signal.Signals(signum).name)
-
-
 @contextlib.contextmanager
 def _target(to: str | None, dry_run: bool, err: Console) -> Iterator[tuple[str, str, Any]]:
     """(bootstrap servers, description, backend or None) for `--to`; starts and stops embedded/docker."""
@@ -216,7 +207,7 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     from harness.clock import SystemClock  # noqa: PLC0415 - the command's imports load only when it runs
     from harness.replay.engine import run_replay  # noqa: PLC0415
     from harness.replay.listing import ListingError  # noqa: PLC0415
-    from harness.replay.report import EXIT_BAD_INPUT, EXIT_FAILED, print_report  # noqa: PLC0415
+    from harness.replay.report import print_report  # noqa: PLC0415
     from harness.replay.target import TargetError  # noqa: PLC0415
 
     err = Console(stderr=True, soft_wrap=True)
@@ -231,10 +222,9 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     )
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region)
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupted) if in_main else None
     try:
-        with _target(args.to, args.dry_run, err) as (servers, description, backend):
+        with interrupts_as_keyboard_interrupt(), _target(args.to, args.dry_run, err) as target:
+            servers, description, backend = target
             bar, update = _progress(err)
             with bar if bar is not None else contextlib.nullcontext():
                 report = run_replay(
@@ -245,18 +235,15 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
                 report.write_json(Path(args.report))
             if backend is not None and args.keep:
                 print(f"# replayed into {args.to_topic} on {servers}; Kafka runs until Ctrl-C", flush=True)
-                with contextlib.suppress(KeyboardInterrupt, _InterruptedError):
+                with contextlib.suppress(KeyboardInterrupt):
                     threading.Event().wait()
             return report.exit_code
     except (ListingError, SelectionError) as exc:
         err.print(Text("error: ", style="red") + Text(str(exc)), highlight=False)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     except TargetError as exc:
         err.print(Text("error: ", style="red") + Text(str(exc)), highlight=False)
-        return EXIT_BAD_INPUT if exc.bad_input else EXIT_FAILED
-    except (KeyboardInterrupt, _InterruptedError):
+        return ExitCode.BAD_INPUT if exc.bad_input else ExitCode.FAILED
+    except KeyboardInterrupt:
         err.print("interrupted: producer closed, embedded Kafka stopped")
-        return 130
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        return ExitCode.INTERRUPTED

@@ -22,12 +22,8 @@ from typing import Any
 from rich.console import Console
 
 from harness.clock import Clock, SystemClock
+from harness.exits import ExitCode, interrupts_as_keyboard_interrupt
 from harness.sizing.cost import ARCHITECTURES, HOURS_PER_MONTH
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 COST_NOTES = (
     f"Per-record usage (Lambda requests and GB-seconds, Firehose billed GB, archive GB) is scaled to "
@@ -117,7 +113,6 @@ def sweep_command(
     """Run the sweep as the CLI does; returns the exit code."""
     # Heavy imports here, so `msk-harness --help` stays fast.
     from harness.progress import make_progress  # noqa: PLC0415
-    from harness.run.command import interrupts_as_keyboard_interrupt  # noqa: PLC0415
     from harness.run.pipeline import PipelineConfigError, choose_backends  # noqa: PLC0415
     from harness.run.session import RunOptions, run_scenario  # noqa: PLC0415
     from harness.scenario import ScenarioError, load_scenario  # noqa: PLC0415
@@ -143,7 +138,7 @@ def sweep_command(
             raise GridError("the grid changes the load's rate; costs compare variants at one rate")
     except (ScenarioError, GridError, PriceError, PipelineConfigError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     rate = rates.pop()
 
     def announce(variant: Variant, total: int) -> None:
@@ -173,9 +168,9 @@ def sweep_command(
     written = write_sweep_reports(result, directory)
     out.print("reports: " + ", ".join(str(p) for p in written), highlight=False)
     if result.interrupted:
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     if not any(o.reason is None for o in result.outcomes):
-        return EXIT_FAILED
+        return ExitCode.FAILED
     if result.recommendation is not None and result.recommendation.chosen is None:
-        return EXIT_FAILED
-    return EXIT_OK
+        return ExitCode.FAILED
+    return ExitCode.OK

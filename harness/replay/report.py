@@ -17,12 +17,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from harness.exits import ExitCode
 from harness.replay.compare import TargetCheck
 from harness.replay.plan import ReplayPlan
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
 FIRST_NAMED = 20  # records named per finding in the report
 
 
@@ -68,20 +66,20 @@ class ReplayReport:
     def exit_code(self) -> int:
         """0 verified (or dry run), 1 verification failed, 2 strict and problems."""
         if self.strict and self.problems:
-            return EXIT_BAD_INPUT
+            return ExitCode.BAD_INPUT
         if self.dry_run:
-            return EXIT_OK
-        return EXIT_OK if self.check is not None and self.check.passed else EXIT_FAILED
+            return ExitCode.OK
+        return ExitCode.OK if self.check is not None and self.check.passed else ExitCode.FAILED
 
     @property
     def outcome(self) -> str:
         """One word for the summary line."""
         code = self.exit_code
-        if code == EXIT_BAD_INPUT:
+        if code == ExitCode.BAD_INPUT:
             return "refused (--strict)"
         if self.dry_run:
             return "dry run"
-        return "verified" if code == EXIT_OK else "VERIFICATION FAILED"
+        return "verified" if code == ExitCode.OK else "VERIFICATION FAILED"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly data (every list of names cut to its first FIRST_NAMED, with the full count)."""
@@ -175,5 +173,5 @@ def print_report(report: ReplayReport, console: Console) -> None:
             console.print(Text(f"{title}: ", style="yellow") + Text(item), soft_wrap=True)
     for note in report.notes:
         console.print(f"note: {note}", highlight=False)
-    style = "green" if report.exit_code == EXIT_OK else "red"
+    style = "green" if report.exit_code == ExitCode.OK else "red"
     console.print(f"[{style}]{report.outcome}[/] in {report.seconds:.1f} s (exit {report.exit_code})")

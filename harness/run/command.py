@@ -8,16 +8,13 @@ Example::
 
 from __future__ import annotations
 
-import signal
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 from rich.console import Console
 
+from harness.exits import ExitCode, interrupts_as_keyboard_interrupt
 from harness.progress import make_progress
 from harness.run.pipeline import PipelineConfigError, choose_backends
 from harness.run.session import (
@@ -27,30 +24,6 @@ from harness.run.session import (
     run_scenario_with_diagnostics,
 )
 from harness.scenario import ScenarioError, load_scenario
-
-EXIT_PASSED = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-
-
-@contextmanager
-def interrupts_as_keyboard_interrupt() -> Iterator[None]:
-    """SIGINT and SIGTERM raise KeyboardInterrupt once; further signals are ignored while everything stops."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {
-        sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 def run_command(
@@ -70,7 +43,7 @@ def run_command(
         choose_backends(scenario.pipeline, backend)  # bad backend input fails before anything starts
     except (ScenarioError, PipelineConfigError) as exc:
         print(str(exc), file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     env = environ if environ is not None else {}
     progress = make_progress(out, scenario.name, ci=bool(env.get("CI")))
     try:
@@ -80,10 +53,10 @@ def run_command(
             )
     except RunInterruptedError as exc:
         err.print(f"interrupted ({exc}): everything was stopped", highlight=False)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except PipelineConfigError as exc:
         print(f"{path}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     from harness.report import print_summary, write_reports  # noqa: PLC0415 - matplotlib loads slowly
 
     print_summary(result, out)
@@ -99,4 +72,4 @@ def run_command(
     directory = report_dir or default_report_dir(scenario, result.started_at)
     written = write_reports(result, directory, junit_path=junit)
     out.print("reports: " + ", ".join(str(p) for p in written), highlight=False)
-    return EXIT_PASSED if result.passed else EXIT_FAILED
+    return ExitCode.OK if result.passed else ExitCode.FAILED

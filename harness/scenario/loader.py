@@ -24,6 +24,7 @@ from typing import Any, TextIO
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
+from harness.exits import ExitCode
 from harness.scenario.build import build_scenario
 from harness.scenario.model import (
     BrokerFault,
@@ -71,8 +72,6 @@ __all__ = [
 ]
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "scenarios" / "schema.json"
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 
 
 class ScenarioError(ValueError):
@@ -166,5 +165,5 @@ def check_scenario(path: Path | str, stderr: TextIO | None = None) -> int:
         load_scenario(path)
     except ScenarioError as exc:
         print(str(exc), file=out)
-        return EXIT_BAD_INPUT
-    return EXIT_OK
+        return ExitCode.BAD_INPUT
+    return ExitCode.OK

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from harness.backends.stack import StackConfig
-from harness.cli import _stack_config, build_parser, main
+from harness.cli import build_parser, main
+from harness.cli.up import stack_config
 
 
 def _config(*argv: str) -> StackConfig:
     parser = build_parser()
-    return _stack_config(parser.parse_args(["up", *argv]), parser)
+    return stack_config(parser.parse_args(["up", *argv]), parser)
 
 
 def test_up_defaults_to_embedded_one_broker_with_firehose(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,47 @@
+"""`msk-harness run SCENARIO`: the arguments; the command itself is `harness.run.command.run_command`.
+
+Example::
+
+    msk-harness run scenarios/smoke.yaml --junit reports/junit.xml   # exit 0 passed, 1 failed, 2 bad input
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from harness.backends.stack import KAFKA_KINDS
+
+
+def register(commands: Any) -> None:
+    """Add the `run` subcommand to the CLI's subparsers."""
+    run = commands.add_parser("run", help="run a scenario; exit 0 passed, 1 failed, 2 bad input")
+    run.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    run.add_argument(
+        "--backend",
+        choices=KAFKA_KINDS,
+        default=None,
+        help="run Kafka and S3 embedded, in Docker or external (default: the scenario's backends)",
+    )
+    run.add_argument("--junit", metavar="FILE", default=None, help="write JUnit XML here")
+    run.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        default=None,
+        help="JSON + HTML reports (default reports/<name>-<time>/)",
+    )
+    run.set_defaults(handler=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from harness.run.command import run_command  # noqa: PLC0415 - loads the whole pipeline
+
+    return run_command(
+        Path(args.scenario),
+        backend=args.backend,
+        junit=Path(args.junit) if args.junit else None,
+        report_dir=Path(args.report_dir) if args.report_dir else None,
+        environ=os.environ,
+    )
