@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from harness.report.format import human_bytes
 from harness.report.html import PAGE_CSS, escape, figure_html, html_table
 from harness.report.plots import Plot, new_figure, show_no_data, to_plot
-from harness.sizing.report import variant_summary
+from harness.sizing.summary import variant_summary
 from harness.sizing.sweep import FRESHNESS_MARKS, SweepResult, VariantOutcome
 
 _OK = "#2ca02c"
