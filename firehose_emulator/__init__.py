@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import random
 
+from firehose_emulator.clock import Clock, RealClock
 from firehose_emulator.object_store import S3ObjectStore
 from firehose_emulator.options import ServiceOptions
 from firehose_emulator.service import FirehoseService
-from harness.clock import Clock, SystemClock
 
 __all__ = ["FirehoseService", "ServiceOptions", "build_service"]
 
@@ -35,4 +35,4 @@ def build_service(
     options = options or ServiceOptions(default_region=region)
     key_id, secret = s3_credentials or (None, None)
     store = S3ObjectStore(s3_endpoint_url, region, access_key_id=key_id, secret_access_key=secret)
-    return FirehoseService(store, clock=clock or SystemClock(), rng=random.Random(rng_seed), options=options)
+    return FirehoseService(store, clock=clock or RealClock(), rng=random.Random(rng_seed), options=options)

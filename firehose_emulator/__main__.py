@@ -20,9 +20,9 @@ from datetime import datetime
 from types import FrameType
 
 from firehose_emulator import build_service
+from firehose_emulator.clock import RealClock
 from firehose_emulator.options import ServiceOptions
 from firehose_emulator.server import ENGINES, FirehoseServer
-from harness.clock import Clock, ScaledClock, SystemClock
 
 
 def _instant(text: str) -> datetime:
@@ -55,11 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.speed <= 0:
         print("--speed must be > 0", file=sys.stderr)
         return 2
-    clock: Clock = (
-        ScaledClock(args.start_time, args.speed)
-        if args.start_time is not None or args.speed != 1.0
-        else SystemClock()
-    )
+    clock = RealClock(args.start_time, args.speed)
     options = dataclasses.replace(
         ServiceOptions(),
         account_id=args.account_id,

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from firehose_emulator.buffering import DeliveryBuffer, Flush
+from firehose_emulator.clock import Clock, random_uuid
 from firehose_emulator.compression import compress, content_encoding_for, object_extension
 from firehose_emulator.delivery_types import (
     DeliveredObject,
@@ -55,7 +56,6 @@ from firehose_emulator.keys import (
 from firehose_emulator.metrics import StreamMetrics
 from firehose_emulator.object_store import OBJECT_CONTENT_TYPE, ObjectStore, ObjectStoreError
 from firehose_emulator.ticker import DeliveryTicker
-from harness.clock import Clock, random_uuid
 
 __all__ = [
     "DeliveredObject",

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from harness.clock import random_uuid
+from firehose_emulator.clock import random_uuid
 
 DEFAULT_TIME_PATTERN = "yyyy/MM/dd/HH/"
 MAX_PREFIX_CHARS = 512

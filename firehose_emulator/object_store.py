@@ -27,7 +27,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harness.clock import Clock
+from firehose_emulator.clock import Clock
 
 NO_SUCH_BUCKET_MESSAGE = (
     "The specified bucket does not exist. Create the bucket or use a different bucket that does exist."

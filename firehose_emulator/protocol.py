@@ -31,6 +31,7 @@ from typing import Any, cast
 
 import orjson
 
+from firehose_emulator.clock import random_uuid
 from firehose_emulator.errors import (
     FirehoseError,
     InternalFailure,
@@ -59,7 +60,6 @@ from firehose_emulator.validation import (
     validation_error,
     violation,
 )
-from harness.clock import random_uuid
 
 TARGET_PREFIX = "Firehose_20150804."
 CONTENT_TYPE = "application/x-amz-json-1.1"

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Self
 
+from firehose_emulator.clock import AdvanceableClock, Clock
 from firehose_emulator.delivery import DeliveredObject, DeliveryTicker, DroppedBatch, StreamDelivery
 from firehose_emulator.errors import (
     ConcurrentModificationException,
@@ -58,7 +59,6 @@ from firehose_emulator.stream import (
 )
 from firehose_emulator.validation import MAX_BATCH_BYTES
 from firehose_emulator.validation_rules import RuleSettings, check_destination
-from harness.clock import Clock, FakeClock
 
 RECORD_ID_RANDOM_BYTES = 157  # + 8 counter bytes = 165 bytes = 220 base64 characters, like AWS's ids
 RECORD_ID_CHARS = 220
@@ -471,8 +471,8 @@ class FirehoseService:
                 target.delivery.flush()
 
     def advance_clock(self, seconds: float) -> None:
-        """Move a FakeClock forward and run the flushes and retries that fall due."""
-        if not isinstance(self.clock, FakeClock):
+        """Move a fake clock forward and run the flushes and retries that fall due."""
+        if not isinstance(self.clock, AdvanceableClock):
             raise FirehoseError("advance_clock needs the emulator to run on a FakeClock")
         self.clock.advance(seconds)
         for target in self.streams():

@@ -17,7 +17,7 @@ import logging
 import threading
 from typing import Protocol
 
-from harness.clock import Clock
+from firehose_emulator.clock import Clock
 
 logger = logging.getLogger("firehose_emulator.ticker")
 
