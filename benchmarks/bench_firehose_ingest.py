@@ -33,6 +33,7 @@ from typing import Any
 
 import boto3
 
+from firehose_emulator.hooks import EmulatorHooks
 from firehose_emulator.models_wire import stream_spec_from_wire
 from firehose_emulator.object_store import MemoryObjectStore
 from firehose_emulator.protocol import FirehoseProtocol
@@ -226,7 +227,7 @@ def profile_in_process() -> None:
     for _ in range(200):
         protocol.handle("Firehose_20150804.PutRecordBatch", body, AUTH)
     profiler.disable()
-    service.flush()
+    EmulatorHooks(service).flush()
     service.close()
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
 

@@ -140,14 +140,13 @@ def baseline(pipeline: Pipeline, records: int, group: str, bucket: str) -> dict[
 def pipeline_round(pipeline: Pipeline, records: int, group: str, seed: int) -> dict[str, float]:
     """A fresh ESM (new group) through the archiver and Firehose; time until committed and delivered."""
     assert pipeline.runtime is not None
-    service = pipeline.firehose_service()
-    stream = service.stream(pipeline.stream_name)
-    assert stream.delivery is not None
+    hooks = pipeline.firehose_hooks()
+    assert hooks.service.stream(pipeline.stream_name).delivery is not None
     params = esm_parameters(
         pipeline.spec, pipeline.spec.function.name, "us-east-1", pipeline.bootstrap_servers
     )
     params.update(Enabled=True, AmazonManagedKafkaEventSourceConfig={"ConsumerGroupId": group})
-    before_archived = sum(o.record_count for o in service.attempts(pipeline.stream_name))
+    before_archived = sum(o.record_count for o in hooks.attempts(pipeline.stream_name))
     esm = EventSourceMapping(
         EsmConfig.from_aws(params, function_timeout_s=pipeline.spec.function.timeout_seconds),
         pipeline.runtime,
@@ -162,12 +161,12 @@ def pipeline_round(pipeline: Pipeline, records: int, group: str, seed: int) -> d
             if time.perf_counter() - started > 900:
                 raise RuntimeError(f"pipeline committed only {esm.committed_offsets()} of {records}")
             time.sleep(0.02)
-        service.flush(pipeline.stream_name)
+        hooks.flush(pipeline.stream_name)
         elapsed = time.perf_counter() - started
         harness_cpu = _cpu_us_per_record(cpu, records)
     finally:
         esm.stop()
-    archived = sum(o.record_count for o in service.attempts(pipeline.stream_name)) - before_archived
+    archived = sum(o.record_count for o in hooks.attempts(pipeline.stream_name)) - before_archived
     attempts = esm.invocations()
     return {
         "seconds": elapsed,
@@ -177,7 +176,7 @@ def pipeline_round(pipeline: Pipeline, records: int, group: str, seed: int) -> d
         "function_seconds_summed": sum(a.duration_ms for a in attempts) / 1000,
         "function_busy_share_of_wall": sum(a.duration_ms for a in attempts) / 1000 / elapsed,
         "harness_process_cpu_us_per_record": harness_cpu,
-        "firehose_put_latency_ms_last": service.metrics(pipeline.stream_name).get(
+        "firehose_put_latency_ms_last": hooks.metrics(pipeline.stream_name).get(
             "PutRecordBatch.Latency", 0.0
         ),
     }

@@ -37,7 +37,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from firehose_emulator.errors import FirehoseError
-from firehose_emulator.faults import ThroughputQuota
+from firehose_emulator.faults import StreamFaults, ThroughputQuota
+from firehose_emulator.hooks import EmulatorHooks
 from firehose_emulator.service import FirehoseService
 
 ADMIN_PREFIX = "/_emulator/"
@@ -70,7 +71,7 @@ class AdminApi:
     """Routes `/_emulator/...` requests to the service's test hooks."""
 
     def __init__(self, service: FirehoseService) -> None:
-        self.service = service
+        self.hooks = EmulatorHooks(service)
         self._post: dict[str, Callable[[Body], Any]] = {
             "flush": self._flush,
             "advance_clock": self._advance_clock,
@@ -109,14 +110,14 @@ class AdminApi:
             return 400, json.dumps({"error": exc.message, "code": exc.error_code}).encode()
         return 200, json.dumps(result if result is not None else {}, default=_jsonable).encode()
 
-    def _faults(self, body: Body) -> Any:
-        return self.service.stream(str(body["stream"]), body.get("region")).faults
+    def _faults(self, body: Body) -> StreamFaults:
+        return self.hooks.faults(str(body["stream"]), body.get("region"))
 
     def _flush(self, body: Body) -> None:
-        self.service.flush(body.get("stream"), body.get("region"))
+        self.hooks.flush(body.get("stream"), body.get("region"))
 
     def _advance_clock(self, body: Body) -> None:
-        self.service.advance_clock(float(body["seconds"]))
+        self.hooks.advance_clock(float(body["seconds"]))
 
     def _put_failures(self, body: Body) -> None:
         self._faults(body).inject_put_failures(
@@ -145,7 +146,7 @@ class AdminApi:
         self._faults(body).throttle(quota)
 
     def _s3_fault(self, body: Body) -> None:
-        store = self.service.object_store
+        store = self.hooks.object_store
         start, end = _optional_time(body.get("start")), _optional_time(body.get("end"))
         if body.get("latency_seconds") is not None:
             store.add_latency(float(body["latency_seconds"]), start, end)
@@ -158,12 +159,12 @@ class AdminApi:
 
     def _clear(self, body: Body) -> None:
         if body.get("stream") is None:
-            self.service.object_store.clear()
+            self.hooks.object_store.clear()
         else:
             self._faults(body).clear()
 
     def _state(self, body: Body) -> None:
-        self.service.set_state(
+        self.hooks.set_state(
             str(body["stream"]),
             str(body["state"]),
             body.get("failure_type"),
@@ -172,12 +173,12 @@ class AdminApi:
         )
 
     def _metrics(self, body: Body) -> dict[str, float]:
-        return self.service.metrics(str(body["stream"]), body.get("region"))
+        return self.hooks.metrics(str(body["stream"]), body.get("region"))
 
     def _deliveries(self, body: Body) -> dict[str, Any]:
         stream = str(body["stream"])
         region = body.get("region")
         return {
-            "deliveries": [dataclasses.asdict(item) for item in self.service.attempts(stream, region)],
-            "dropped": [dataclasses.asdict(item) for item in self.service.dropped(stream, region)],
+            "deliveries": [dataclasses.asdict(item) for item in self.hooks.attempts(stream, region)],
+            "dropped": [dataclasses.asdict(item) for item in self.hooks.dropped(stream, region)],
         }

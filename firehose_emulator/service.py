@@ -1,12 +1,12 @@
-"""The Firehose domain: streams per account/Region, lifecycle, puts, updates, tags and test hooks. No HTTP
-here.
+"""The Firehose domain: streams per account/Region, lifecycle, puts, updates, tags. No HTTP here; the test
+hooks (flush, advance_clock, set_state, faults, delivery log) are `firehose_emulator.hooks.EmulatorHooks`.
 
 Known deviations from AWS:
 
 * One account per service (`account_id`); Regions are separate registries.
 * Puts to streams with dynamic partitioning or an enabled Lambda processor are rejected with
   InvalidArgumentException: their delivery is not implemented yet (configuration is validated and described).
-* `*_FAILED` states are reached only through `set_state` (fault injection).
+* `*_FAILED` states are reached only through `EmulatorHooks.set_state` (fault injection).
 * Per-call latency (`PutRecordBatch.Latency`) is measured on the injected clock.
 
 Example::
@@ -14,7 +14,6 @@ Example::
     service = FirehoseService(store, clock=SystemClock(), rng=random.Random(0)).start()
     arn = service.create_delivery_stream("us-east-1", spec)
     service.put_record_batch("us-east-1", "orders", [b'{"a":1}'])
-    service.flush()
 """
 
 from __future__ import annotations
@@ -26,11 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Self
 
-from firehose_emulator.clock import AdvanceableClock, Clock
-from firehose_emulator.delivery import DeliveredObject, DeliveryTicker, DroppedBatch, StreamDelivery
+from firehose_emulator.clock import Clock
+from firehose_emulator.delivery import DeliveryTicker, StreamDelivery
 from firehose_emulator.errors import (
     ConcurrentModificationException,
-    FirehoseError,
     InvalidArgumentException,
     LimitExceededException,
     ResourceInUseException,
@@ -53,7 +51,6 @@ from firehose_emulator.stream import (
     CREATING,
     DELETING,
     DELETING_FAILED,
-    STATES,
     StreamRecord,
     delivery_settings,
 )
@@ -451,7 +448,7 @@ class FirehoseService:
         if records and not dropping and stream.delivery is not None:
             stream.delivery.accept(records if isinstance(records, list) else list(records))
 
-    # --- test hooks (spec Appendix B)
+    # --- lookup (the test hooks in firehose_emulator.hooks build on it)
     # ------------------------------------------------------------------------
 
     def streams(self, region: str | None = None) -> list[StreamRecord]:
@@ -462,56 +459,6 @@ class FirehoseService:
     def stream(self, name: str, region: str | None = None) -> StreamRecord:
         """One stream by name (Region defaults to `default_region`)."""
         return self._get(region or self.options.default_region, name)
-
-    def flush(self, stream: str | None = None, region: str | None = None) -> None:
-        """Seal and deliver everything buffered now (one stream or all), synchronously."""
-        targets = [self.stream(stream, region)] if stream is not None else self.streams(region)
-        for target in targets:
-            if target.delivery is not None and target.deleting_until is None:
-                target.delivery.flush()
-
-    def advance_clock(self, seconds: float) -> None:
-        """Move a fake clock forward and run the flushes and retries that fall due."""
-        if not isinstance(self.clock, AdvanceableClock):
-            raise FirehoseError("advance_clock needs the emulator to run on a FakeClock")
-        self.clock.advance(seconds)
-        for target in self.streams():
-            if target.delivery is not None and target.deleting_until is None:
-                target.delivery.run_due()
-
-    def set_state(
-        self,
-        stream: str,
-        state: str,
-        failure_type: str | None = None,
-        details: str | None = None,
-        region: str | None = None,
-    ) -> None:
-        """Force a lifecycle state (e.g. CREATING_FAILED with a FailureDescription); ACTIVE clears it."""
-        if state not in STATES:
-            raise ValueError(f"state must be one of {', '.join(STATES)}")
-        target = self.stream(stream, region)
-        with target.lock:
-            target.forced_state = None if state == ACTIVE else state
-            if state == ACTIVE:
-                target.ready_monotonic = min(target.ready_monotonic, self.clock.monotonic())
-            target.failure = (
-                (failure_type or "UNKNOWN_ERROR", details or "") if state.endswith("_FAILED") else None
-            )
-
-    def metrics(self, stream: str, region: str | None = None) -> dict[str, float]:
-        """The stream's CloudWatch-named metrics."""
-        return self.stream(stream, region).metrics.snapshot()
-
-    def attempts(self, stream: str, region: str | None = None) -> list[DeliveredObject]:
-        """The delivery log of one stream."""
-        delivery = self.stream(stream, region).delivery
-        return delivery.delivery_log if delivery is not None else []
-
-    def dropped(self, stream: str, region: str | None = None) -> list[DroppedBatch]:
-        """Batches dropped past the retry horizon."""
-        delivery = self.stream(stream, region).delivery
-        return delivery.dropped if delivery is not None else []
 
 
 __all__ = ["BatchResult", "FirehoseService", "RecordOutcome", "default_message"]

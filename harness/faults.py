@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from firehose_emulator.faults import StreamFaults
+from firehose_emulator.object_store import FaultyObjectStore
 from harness.backends.kafka.control import BrokerControl
 from harness.clock import Clock
 from harness.run.result import FaultEvent
@@ -271,8 +273,8 @@ class PipelineInjectors:
 
     kafka: BrokerControl | None  # None when the Kafka backend has no broker hooks (docker, external)
     function_faults: Any  # harness.runtime.InvocationFaults
-    stream_faults: Any  # firehose_emulator.faults.StreamFaults of the delivery stream
-    object_store: Any  # firehose_emulator.object_store.FaultyObjectStore
+    stream_faults: StreamFaults  # of the delivery stream
+    object_store: FaultyObjectStore
     clock: Clock
     seq_of: Callable[[int, int], int | None]
     _rules: dict[int, FaultRule] = field(default_factory=dict)

@@ -4,7 +4,7 @@ Example::
 
     with MotoServer().start() as s3, FirehoseBackend(s3.endpoint_url).start() as firehose:
         firehose.client().put_record(DeliveryStreamName="orders", Record={"Data": b"x"})
-        firehose.service.flush("orders")
+        firehose.hooks.flush("orders")
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import boto3
 from botocore.config import Config
 
 from firehose_emulator import build_service
+from firehose_emulator.hooks import EmulatorHooks
 from firehose_emulator.options import ServiceOptions
 from firehose_emulator.server import FirehoseServer
 from firehose_emulator.service import FirehoseService
@@ -28,7 +29,7 @@ DUMMY_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - the emulator accepts any sec
 
 
 class FirehoseBackend(Backend):
-    """Runs our Firehose emulator in this process; `endpoint_url`, `service` (test hooks), `client()`."""
+    """Runs our Firehose emulator in this process; `endpoint_url`, `hooks` (test hooks), `client()`."""
 
     name = "firehose"
 
@@ -78,10 +79,15 @@ class FirehoseBackend(Backend):
 
     @property
     def service(self) -> FirehoseService:
-        """The in-process service (test hooks: flush, faults, metrics, deliveries)."""
+        """The in-process service (the domain; its test hooks are `hooks`)."""
         if self._service is None:
             raise BackendError("the Firehose backend is not running")
         return self._service
+
+    @property
+    def hooks(self) -> EmulatorHooks:
+        """Test hooks on the running service: flush, clock, state, faults, delivery log, metrics."""
+        return EmulatorHooks(self.service)
 
     @property
     def endpoint_url(self) -> str:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from firehose_emulator.hooks import EmulatorHooks
 from harness.backends.stack import Stack, StackConfig
 from harness.clock import Clock
 from harness.esm.mapping import EventSourceMapping
@@ -181,12 +182,12 @@ class Pipeline(Backend):
             raise BackendError("the pipeline is not running")
         return self.stack
 
-    def firehose_service(self) -> Any:
-        """The in-process Firehose service (fault hooks, delivery log)."""
+    def firehose_hooks(self) -> EmulatorHooks:
+        """Test hooks on the in-process Firehose emulator (faults, delivery log, metrics)."""
         firehose = self._stack().firehose
         if firehose is None:
             raise BackendError("the pipeline runs without the Firehose emulator")
-        return firehose.service
+        return firehose.hooks
 
     # --- lifecycle ------------------------------------------------------------------------------------
     def _start(self) -> None:

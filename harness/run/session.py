@@ -223,21 +223,19 @@ class _Run:
         assert pipeline.esm is not None
         assert pipeline.runtime is not None
         assert pipeline.stack is not None
-        service = pipeline.firehose_service()
-        stream = service.stream(pipeline.stream_name)
-        delivery = stream.delivery
-        assert delivery is not None
+        hooks = pipeline.firehose_hooks()
+        stream = pipeline.stream_name
         self.probe = PipelineProbe(
             self.ledger,
             pipeline.esm,
-            delivery_log=lambda: service.attempts(pipeline.stream_name),
-            pending_records=delivery.pending_records,
+            delivery_log=lambda: hooks.attempts(stream),
+            pending_records=lambda: hooks.pending_records(stream),
         )
         injectors = PipelineInjectors(
             kafka=pipeline.stack.kafka.broker_control(),
             function_faults=pipeline.runtime.faults,
-            stream_faults=stream.faults,
-            object_store=service.object_store,
+            stream_faults=hooks.faults(stream),
+            object_store=hooks.object_store,
             clock=self.clock,
             seq_of=self.ledger.seq_of,
         )
@@ -258,7 +256,7 @@ class _Run:
             settled=settled,
             stuck_partitions=tuple(sorted(pipeline.esm.stuck_partitions())),
             lag=self.probe.lag(),
-            firehose_pending=delivery.pending_records(),
+            firehose_pending=hooks.pending_records(stream),
         )
         return self._verify(pipeline), error
 
@@ -362,12 +360,11 @@ class _Run:
         archive: ArchiveSnapshot = read_archive(
             s3, pipeline.bucket, error_prefix=str(error_prefix) if error_prefix else None
         )
-        service = pipeline.firehose_service()
         report = verify(
             self.ledger.records(),
             archive,
             self.scenario.expect,
-            delivery_log=service.attempts(pipeline.stream_name),
+            delivery_log=pipeline.firehose_hooks().attempts(pipeline.stream_name),
             destination_records=destination_records(pipeline),
         )
         return self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)

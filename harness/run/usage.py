@@ -45,9 +45,9 @@ def collect_usage(
     """The usage of the run `pipeline` is running (call before it stops)."""
     runtime = pipeline.runtime
     invocations = runtime.invocations() if runtime is not None else []
-    service = pipeline.firehose_service()
-    metrics = service.metrics(pipeline.stream_name)
-    log = service.attempts(pipeline.stream_name)
+    hooks = pipeline.firehose_hooks()
+    metrics = hooks.metrics(pipeline.stream_name)
+    log = hooks.attempts(pipeline.stream_name)
     return Usage(
         produced_records=produced,
         invocations=len(invocations),

@@ -3,7 +3,7 @@
 Example::
 
     snapshot = read_archive(s3_client, "archive", error_prefix="errors/!{firehose:error-output-type}/")
-    report = verify(ledger, snapshot, scenario.expect, delivery_log=firehose.service.attempts("archive"))
+    report = verify(ledger, snapshot, scenario.expect, delivery_log=firehose.hooks.attempts("archive"))
     assert report.passed, [c for c in report.checks if not c.passed]
 """
 

@@ -94,11 +94,11 @@ class Archive:
 
     def faults(self) -> Any:
         """The emulator's fault hooks for this stream."""
-        return self.stack.firehose.service.stream(self.stream).faults
+        return self.stack.firehose.hooks.faults(self.stream)
 
     def objects(self) -> dict[str, bytes]:
         """Flush the stream and return every object body, gunzipped, by key."""
-        self.stack.firehose.service.flush(self.stream)
+        self.stack.firehose.hooks.flush(self.stream)
         keys = self.stack.s3.list_keys(self.bucket)
         return {key: gzip.decompress(self.stack.s3.get_object_bytes(self.bucket, key)) for key in keys}
 

@@ -274,7 +274,7 @@ def test_lifecycle_create_delay_and_delete(s3_url: str) -> None:
         assert status["DeliveryStreamStatus"] == "DELETING"
         client.delete_delivery_stream(DeliveryStreamName="orders")  # a repeat delete succeeds
         client.put_record(DeliveryStreamName="orders", Record={"Data": b"dropped"})  # accepted, dropped
-        backend.service.advance_clock(2)
+        backend.hooks.advance_clock(2)
         with pytest.raises(ClientError) as exc:
             client.describe_delivery_stream(DeliveryStreamName="orders")
         assert error_of(exc)[0] == "ResourceNotFoundException"
@@ -344,7 +344,7 @@ def test_g7_injected_partial_failure_is_silent_and_not_delivered(
     assert set(entries[0]) == {"RecordId"}
     assert entries[1] == {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."}
     assert set(entries[2]) == {"RecordId"}
-    firehose.service.flush("partial")
+    firehose.hooks.flush("partial")
     assert list(objects(s3_url, "g7/").values()) == [b"r0;r2;"]
 
 
@@ -353,18 +353,18 @@ def test_g8_sdk_retry_of_a_stored_500_duplicates_the_record(firehose: FirehoseBa
     create(client, "retry", Prefix="g8/")
     admin(firehose, "faults/call_failure", {"stream": "retry", "times": 1, "store": True})
     client.put_record(DeliveryStreamName="retry", Record={"Data": b"once;"})
-    firehose.service.flush("retry")
+    firehose.hooks.flush("retry")
     assert list(objects(s3_url, "g8/").values()) == [b"once;once;"]
 
 
 def test_whole_call_fault_is_http_500(firehose: FirehoseBackend) -> None:
     create(firehose.client(), "fault")
-    firehose.service.stream("fault").faults.inject_call_failure("ServiceUnavailableException", times=1)
+    firehose.hooks.faults("fault").inject_call_failure("ServiceUnavailableException", times=1)
     no_retry = firehose.client(retries={"max_attempts": 0, "mode": "standard"})
     with pytest.raises(ClientError) as exc:
         no_retry.put_record_batch(DeliveryStreamName="fault", Records=[{"Data": b"x"}])
     assert error_of(exc) == ("ServiceUnavailableException", "Slow down.", 500)
-    assert firehose.service.metrics("fault").get("IncomingRecords", 0) == 0
+    assert firehose.hooks.metrics("fault").get("IncomingRecords", 0) == 0
 
 
 @pytest.mark.parametrize(("region", "allowed"), [("eu-central-1", 1000), ("us-east-1", 2000)])
@@ -379,7 +379,7 @@ def test_throughput_quota_throttles_the_next_request(s3_url: str, region: str, a
         with pytest.raises(ClientError) as exc:
             client.put_record(DeliveryStreamName="quota", Record={"Data": b"x"})
         assert error_of(exc) == ("ServiceUnavailableException", "Slow down.", 500)
-        backend.service.advance_clock(1)
+        backend.hooks.advance_clock(1)
         client.put_record(DeliveryStreamName="quota", Record={"Data": b"x"})
 
 
@@ -398,7 +398,7 @@ def test_records_over_the_byte_quota_fail_per_record(firehose: FirehoseBackend) 
         "ErrorCode": "ServiceUnavailableException",
         "ErrorMessage": "Slow down.",
     }
-    metrics = firehose.service.metrics("bytes")
+    metrics = firehose.hooks.metrics("bytes")
     assert (metrics["IncomingRecords"], metrics["ThrottledRecords"]) == (2, 1)
 
 
@@ -453,7 +453,7 @@ def test_update_destination_versions_and_conflicts(firehose: FirehoseBackend, s3
     assert error_of(exc)[0] == "InvalidArgumentException"
     assert "ErrorOutputPrefix cannot be null or empty" in error_of(exc)[1]
     client.put_record(DeliveryStreamName="upd", Record={"Data": b"v2"})
-    firehose.service.flush("upd")
+    firehose.hooks.flush("upd")
     assert [key for key in objects(s3_url, "upd/") if "-2-" in key and key.endswith(".gz")]
 
 
@@ -590,13 +590,13 @@ def test_stream_quota_and_control_plane_rate_limit(s3_url: str) -> None:
         with pytest.raises(ClientError) as exc:
             create(client, "c")
         assert error_of(exc)[0] == "LimitExceededException"
-        backend.service.advance_clock(1)
+        backend.hooks.advance_clock(1)
         for _ in range(3):
             client.list_delivery_streams()
         with pytest.raises(ClientError) as exc:
             client.list_delivery_streams()
         assert error_of(exc)[0] == "LimitExceededException"
-        backend.service.advance_clock(1)
+        backend.hooks.advance_clock(1)
         assert client.list_delivery_streams()["DeliveryStreamNames"] == ["a", "b"]
 
 

@@ -61,7 +61,7 @@ class Archive:
                 Records=[{"Data": line} for line in lines[start : start + 500]],
             )
             assert response["FailedPutCount"] == 0
-        self.firehose.service.flush(self.stream)
+        self.firehose.hooks.flush(self.stream)
 
     def s3_client(self) -> Any:
         """A boto3 S3 client on moto."""

@@ -117,13 +117,13 @@ class Delivery:
     def read_and_verify(
         self, ledger: list[ProducedRecord], expect: Expectations
     ) -> tuple[VerificationReport, Any]:
-        self.stack.firehose.service.flush(self.stream)
+        self.stack.firehose.hooks.flush(self.stream)
         snapshot = read_archive(self.stack.s3.s3_client(), self.bucket, error_prefix=ERROR_PREFIX)
         report = verify(
             ledger,
             snapshot,
             expect,
-            delivery_log=self.stack.firehose.service.attempts(self.stream),
+            delivery_log=self.stack.firehose.hooks.attempts(self.stream),
             default_key_pattern=hive_key_pattern(self.stream, extension_for(self.fmt)),
         )
         return report, snapshot
@@ -169,7 +169,7 @@ def test_every_format_archived_completely_passes_every_check(stack: Stack, fmt: 
     lines = [line for r in records for line in encode_lines(r, max_record_bytes=2048)]
     first_part = next(i for i, line in enumerate(lines) if b'"part":0' in line)
     delivery.put_lines(lines[: first_part + 1])
-    stack.firehose.service.flush(delivery.stream)  # two objects, the split record spanning them
+    stack.firehose.hooks.flush(delivery.stream)  # two objects, the split record spanning them
     delivery.put_lines(lines[first_part + 1 :])
     report, snapshot = delivery.read_and_verify(ledger, EXPECT)
     assert report.passed, [c for c in report.checks if not c.passed]
@@ -251,7 +251,7 @@ def test_paginated_listing_reads_every_object(stack: Stack) -> None:
     ]
     for record in records:  # 30 objects
         delivery.put([record])
-        stack.firehose.service.flush(delivery.stream)
+        stack.firehose.hooks.flush(delivery.stream)
     s3 = stack.s3.s3_client()
     list_calls: list[str] = []
     s3.meta.events.register("before-call.s3.ListObjectsV2", lambda **_: list_calls.append("list"))
@@ -282,7 +282,7 @@ def test_file_extension_replacing_the_format_extension_is_read_by_content_encodi
     records = kafka_records(40)
     ledger = [ledger_entry(i, r, stack.clock.now()) for i, r in enumerate(records)]
     delivery.put(records)
-    stack.firehose.service.flush(delivery.stream)
+    stack.firehose.hooks.flush(delivery.stream)
     snapshot = read_archive(stack.s3.s3_client(), delivery.bucket)
     assert [(o.key.endswith(extension), o.compression) for o in snapshot.objects] == [(True, fmt)]
     pattern = hive_key_pattern(delivery.stream, extension)
