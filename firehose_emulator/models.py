@@ -199,6 +199,32 @@ class LifecycleChangeError(ValueError):
 
 def merge_update(current: S3Destination, update: S3DestinationUpdate) -> S3Destination:
     """Apply the §2.7 merge rules: omitted members are kept, blocks are merged or replaced as AWS does."""
+    changes = _scalar_changes(update)
+    if update.buffering is not None:
+        changes["buffering"] = _merge_buffering(current.buffering, update.buffering)
+    if update.encryption is not None:
+        changes.update(_encryption_change(update.encryption))
+    if update.logging is not None:
+        changes["logging"] = _merge_logging(current.logging, update.logging)
+    if update.processing is not None:
+        changes["processing"] = _merge_processing(
+            current.processing, update.processing, update.processing_processors_given
+        )
+    changes.update(_backup_changes(current, update))
+    if update.dynamic_partitioning is not None:
+        changes.update(
+            _dynamic_partitioning_change(
+                current, update.dynamic_partitioning, update.dynamic_partitioning_enabled_given
+            )
+        )
+    if update.data_format_conversion is not None:
+        merged = dict(current.data_format_conversion or {})
+        merged.update(update.data_format_conversion)
+        changes["data_format_conversion"] = merged
+    return dataclasses.replace(current, **changes)
+
+
+def _scalar_changes(update: S3DestinationUpdate) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name in (
         "role_arn",
@@ -213,28 +239,34 @@ def merge_update(current: S3Destination, update: S3DestinationUpdate) -> S3Desti
             changes[name] = value
     if update.file_extension is not None:
         changes["file_extension"] = update.file_extension or None  # "" restores the default
-    if update.buffering is not None:
-        changes["buffering"] = BufferingHints(
-            update.buffering.size_in_mbs
-            if update.buffering.size_in_mbs is not None
-            else current.buffering.size_in_mbs,
-            update.buffering.interval_in_seconds
-            if update.buffering.interval_in_seconds is not None
-            else current.buffering.interval_in_seconds,
-        )
-    if update.encryption is not None:
-        if update.encryption.kms_key_arn is not None:
-            changes["kms_key_arn"] = update.encryption.kms_key_arn
-        elif update.encryption.no_encryption:
-            changes["kms_key_arn"] = None
-    if update.logging is not None:
-        changes["logging"] = _merge_logging(current.logging, update.logging)
-    if update.processing is not None:
-        old_enabled = current.processing.enabled if current.processing else None
-        changes["processing"] = Processing(
-            update.processing.enabled if update.processing.enabled is not None else old_enabled,
-            update.processing.processors if update.processing_processors_given else (),
-        )
+    return changes
+
+
+def _merge_buffering(current: BufferingHints, update: BufferingHintsUpdate) -> BufferingHints:
+    return BufferingHints(
+        update.size_in_mbs if update.size_in_mbs is not None else current.size_in_mbs,
+        update.interval_in_seconds if update.interval_in_seconds is not None else current.interval_in_seconds,
+    )
+
+
+def _encryption_change(update: EncryptionUpdate) -> dict[str, Any]:
+    if update.kms_key_arn is not None:
+        return {"kms_key_arn": update.kms_key_arn}
+    if update.no_encryption:
+        return {"kms_key_arn": None}
+    return {}
+
+
+def _merge_processing(current: Processing | None, update: Processing, processors_given: bool) -> Processing:
+    old_enabled = current.enabled if current else None
+    return Processing(
+        update.enabled if update.enabled is not None else old_enabled,
+        update.processors if processors_given else (),
+    )
+
+
+def _backup_changes(current: S3Destination, update: S3DestinationUpdate) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
     if update.s3_backup_mode is not None:
         if current.s3_backup_mode == "Enabled" and update.s3_backup_mode == "Disabled":
             raise LifecycleChangeError("S3BackupMode cannot be changed from Enabled to Disabled.")
@@ -242,21 +274,21 @@ def merge_update(current: S3Destination, update: S3DestinationUpdate) -> S3Desti
     if update.s3_backup is not None:
         base = current.s3_backup or S3Destination(role_arn="", bucket_arn="")
         changes["s3_backup"] = merge_update(base, update.s3_backup)
-    if update.dynamic_partitioning is not None:
-        if update.dynamic_partitioning_enabled_given and (
-            update.dynamic_partitioning.enabled != current.dynamic_partitioning_enabled
-        ):
-            raise LifecycleChangeError("Dynamic partitioning cannot be enabled or disabled after creation.")
-        if current.dynamic_partitioning is not None:
-            changes["dynamic_partitioning"] = dataclasses.replace(
-                current.dynamic_partitioning,
-                retry_duration_seconds=update.dynamic_partitioning.retry_duration_seconds,
-            )
-    if update.data_format_conversion is not None:
-        merged = dict(current.data_format_conversion or {})
-        merged.update(update.data_format_conversion)
-        changes["data_format_conversion"] = merged
-    return dataclasses.replace(current, **changes)
+    return changes
+
+
+def _dynamic_partitioning_change(
+    current: S3Destination, dp: DynamicPartitioning, enabled_given: bool
+) -> dict[str, Any]:
+    if enabled_given and dp.enabled != current.dynamic_partitioning_enabled:
+        raise LifecycleChangeError("Dynamic partitioning cannot be enabled or disabled after creation.")
+    if current.dynamic_partitioning is None:
+        return {}
+    return {
+        "dynamic_partitioning": dataclasses.replace(
+            current.dynamic_partitioning, retry_duration_seconds=dp.retry_duration_seconds
+        )
+    }
 
 
 def _merge_logging(current: LoggingOptions, update: LoggingUpdate) -> LoggingOptions:

@@ -111,7 +111,7 @@ def check_kafka_jars(env: Mapping[str, str], maven_ok: bool) -> Finding:
             f"Kafka {KAFKA_VERSION} not cached in {where} and Maven is missing",
             "apt-get install maven (to fetch the jars once), or set KAFKA_HOME to a Kafka distribution",
         )
-    except Exception as exc:  # e.g. no java: resolve_distribution looks for it first
+    except Exception as exc:  # noqa: BLE001 - e.g. no java: resolve_distribution looks for it first
         return Finding("kafka jars", False, f"cannot tell: {exc}", "fix the Java finding first")
     return Finding("kafka jars", True, f"Kafka {dist.version} from {dist.source} at {dist.lib_dir}")
 

@@ -75,7 +75,7 @@ def _sdk_ping(timeout: float) -> str | None:
 
     try:
         docker.from_env(timeout=int(max(1, timeout))).ping()
-    except Exception as exc:  # the SDK raises many unrelated types for "not there"
+    except Exception as exc:  # noqa: BLE001 - the SDK raises many unrelated types for "not there"
         return str(exc)
     return None
 

@@ -176,7 +176,7 @@ class Stack(Backend):
             self._firehose = make_firehose(self.config, self._s3, self.clock)
             if self._firehose is not None:
                 self._timed_start("firehose", self._firehose)
-        except BaseException as exc:  # handed to the caller's thread, which re-raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which re-raises it
             errors.append(exc)
 
     def _start(self) -> None:
@@ -203,7 +203,7 @@ class Stack(Backend):
         for _name, part in parts:
             try:
                 part.stop()
-            except Exception as exc:  # keep stopping the rest; report the first failure
+            except Exception as exc:  # noqa: BLE001 - keep stopping the rest; report the first failure
                 first_error = first_error or exc
         self._kafka = self._s3 = self._firehose = None
         if first_error is not None:

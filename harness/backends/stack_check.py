@@ -108,6 +108,6 @@ def check_stack(stack: Stack, rng: random.Random) -> list[PartCheck]:
     for part, run in checks:
         try:
             results.append(PartCheck(part, True, run(), startup.get(part)))
-        except Exception as exc:  # reported, not raised: the other parts still get checked
+        except Exception as exc:  # noqa: BLE001 - reported, not raised: the other parts still get checked
             results.append(PartCheck(part, False, f"{type(exc).__name__}: {exc}", startup.get(part)))
     return results

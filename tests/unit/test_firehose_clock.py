@@ -39,7 +39,7 @@ def test_bad_clock_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="speed must be > 0"):
         RealClock(speed=0)
     with pytest.raises(ValueError, match="timezone-aware"):
-        RealClock(datetime(2026, 1, 1))
+        RealClock(datetime(2026, 1, 1))  # noqa: DTZ001 - the naive datetime is the point of the test
 
 
 def test_ids_match_the_harness_helper_under_the_same_seed() -> None:

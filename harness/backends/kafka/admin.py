@@ -208,7 +208,7 @@ class MetadataProbe:
         """Unfenced broker ids, or [] while the cluster does not answer."""
         try:
             return self._connected().live_broker_ids()
-        except Exception:  # any failure means "not ready yet"; the caller's timeout reports it
+        except Exception:  # noqa: BLE001 - any failure means "not ready yet"; the caller's timeout reports it
             self.close()
             return []
 
@@ -216,7 +216,7 @@ class MetadataProbe:
         """Under-replicated partitions, or -1 while the cluster does not answer."""
         try:
             return self._connected().under_replicated_partitions()
-        except Exception:
+        except Exception:  # noqa: BLE001 - as above: "not ready yet"
             self.close()
             return -1
 

@@ -74,7 +74,7 @@ class ExternalKafka(Backend):
                 admin = TopicAdmin(self._servers, request_timeout_ms=ms, bootstrap_timeout_ms=ms)
                 with admin:
                     result.append(admin.live_broker_ids())
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - the start error below reports it
                 errors.append(exc)
 
         # A daemon thread bounds the wait whatever the client library does with an unreachable address.
