@@ -1,7 +1,9 @@
-"""Shared integration fixtures: embedded Kafka clusters shared by the session (1 broker; 3 on demand).
+"""Shared integration fixtures: embedded Kafka clusters (1 broker; 3 on demand) and one moto server, all
+shared by the session.
 
-Tests that need a topic create their own with a unique name (`unique_topic`) so they can share a cluster.
-Tests that break brokers (kill, pause, restart) start their own cluster instead of using these.
+Tests that need a topic create their own with a unique name (`unique_topic`), and tests that need a bucket
+their own empty one (`fresh_bucket`), so they can share the servers and stay independent. Tests that break
+brokers (kill, pause, restart) or inject S3 faults into a server start their own instead of using these.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from harness.backends.kafka.embedded import EmbeddedKafka
+from harness.backends.s3 import MotoServer
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +41,22 @@ def unique_topic(request: pytest.FixtureRequest) -> Callable[[str], str]:
         return f"{base}.{suffix}.{next(counter)}"
 
     return make
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """A real moto server (S3, SQS, SNS) on 127.0.0.1, shared by the whole session."""
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_bucket(moto_server: MotoServer, request: pytest.FixtureRequest) -> str:
+    """A new, empty S3 bucket on the shared moto server, named after this test."""
+    stem = "".join(c if c.isalnum() else "-" for c in request.node.name.lower()).strip("-")
+    name = f"t-{stem[:40].strip('-')}-{next(_bucket_numbers)}"
+    moto_server.create_bucket(name)
+    return name
+
+
+_bucket_numbers = itertools.count()

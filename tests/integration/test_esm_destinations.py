@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,10 +31,10 @@ from tests.integration.test_esm_mapping import (  # the module-scoped real funct
 __all__ = ["function"]
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    with MotoServer() as server:
-        yield server
+@pytest.fixture
+def moto(moto_server: MotoServer) -> MotoServer:
+    """The session's moto server (SQS, SNS, S3 destinations; each test makes its own queue, topic, bucket)."""
+    return moto_server
 
 
 def failing_config(topic: str, destination: str) -> EsmConfig:

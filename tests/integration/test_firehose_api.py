@@ -14,12 +14,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
-from moto.server import ThreadedMotoServer
 
 from firehose_emulator.options import ServiceOptions
 from harness.backends.firehose import FirehoseBackend
+from harness.backends.s3 import MotoServer
 from harness.clock import FakeClock
-from harness.processes import free_port
 
 PROJECT_PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 ROLE = "arn:aws:iam::123456789012:role/firehose"
@@ -28,17 +27,10 @@ START = datetime(2026, 7, 13, 14, 5, 9, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def s3_url() -> Iterator[str]:
-    """A real moto server (S3) on a free 127.0.0.1 port, with the test bucket."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        url = f"http://127.0.0.1:{port}"
-        s3_client(url).create_bucket(Bucket=BUCKET)
-        yield url
-    finally:
-        server.stop()
+def s3_url(moto_server: MotoServer) -> str:
+    """The session's moto server (S3), with this module's bucket."""
+    s3_client(moto_server.endpoint_url).create_bucket(Bucket=BUCKET)
+    return moto_server.endpoint_url
 
 
 def s3_client(url: str) -> Any:

@@ -15,11 +15,11 @@ import boto3
 import cramjam
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from firehose_emulator.delivery import DeliveryOptions, DestinationSettings, StreamDelivery
 from firehose_emulator.metrics import StreamMetrics
 from firehose_emulator.object_store import ObjectStoreError, S3ObjectStore
+from harness.backends.s3 import MotoServer
 from harness.clock import FakeClock
 from harness.processes import free_port
 
@@ -31,15 +31,9 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    """A real moto S3 server on 127.0.0.1, stopped even when tests fail."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+def s3_endpoint(moto_server: MotoServer) -> str:
+    """The session's real moto S3 server on 127.0.0.1."""
+    return moto_server.endpoint_url
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from harness.processes import free_port
+from harness.backends.s3 import MotoServer
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 BUCKET = "sdk-bucket"
@@ -29,18 +28,13 @@ CREDENTIALS = {
 
 
 @pytest.fixture(scope="module")
-def s3_url() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        url = f"http://127.0.0.1:{port}"
-        boto3.client(
-            "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
-        ).create_bucket(Bucket=BUCKET)
-        yield url
-    finally:
-        server.stop()
+def s3_url(moto_server: MotoServer) -> str:
+    """The session's moto server (S3), with this module's bucket."""
+    url = moto_server.endpoint_url
+    boto3.client(
+        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    ).create_bucket(Bucket=BUCKET)
+    return url
 
 
 @pytest.fixture(scope="module")

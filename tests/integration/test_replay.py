@@ -85,11 +85,11 @@ class Parts:
 
 
 @pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
+def moto(moto_server: MotoServer) -> Iterator[MotoServer]:
+    """The session's moto server, with dummy credentials in the environment for this module."""
     with pytest.MonkeyPatch.context() as mp:
         set_test_credentials(mp)
-        with MotoServer().start() as s3:
-            yield s3
+        yield moto_server
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,18 +10,11 @@ from harness.backends.s3 import ExternalS3, MotoServer
 from harness.lifecycle import BackendStartError
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    with MotoServer() as server:
-        yield server
-
-
-def test_external_s3_on_reachable_endpoint_works(moto: MotoServer) -> None:
-    moto.create_bucket("external-ok")
-    with ExternalS3(moto.endpoint_url, bucket="external-ok") as s3:
-        s3.s3_client().put_object(Bucket="external-ok", Key="k", Body=b"v")
-        assert s3.get_object_bytes("external-ok", "k") == b"v"
-        assert s3.env()["AWS_ENDPOINT_URL_S3"] == moto.endpoint_url
+def test_external_s3_on_reachable_endpoint_works(moto_server: MotoServer, fresh_bucket: str) -> None:
+    with ExternalS3(moto_server.endpoint_url, bucket=fresh_bucket) as s3:
+        s3.s3_client().put_object(Bucket=fresh_bucket, Key="k", Body=b"v")
+        assert s3.get_object_bytes(fresh_bucket, "k") == b"v"
+        assert s3.env()["AWS_ENDPOINT_URL_S3"] == moto_server.endpoint_url
 
 
 def test_external_s3_closed_port_fails_with_clear_error() -> None:
@@ -47,9 +39,9 @@ def test_external_s3_silent_endpoint_times_out_instead_of_hanging() -> None:
     assert endpoint in str(err.value)
 
 
-def test_external_s3_missing_bucket_is_named(moto: MotoServer) -> None:
+def test_external_s3_missing_bucket_is_named(moto_server: MotoServer) -> None:
     with pytest.raises(BackendStartError, match="404"):
-        ExternalS3(moto.endpoint_url, bucket="no-such-bucket-here").start()
+        ExternalS3(moto_server.endpoint_url, bucket="no-such-bucket-here").start()
 
 
 def test_from_env_reads_endpoint_and_region() -> None:
