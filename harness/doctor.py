@@ -120,62 +120,72 @@ def diagnose(env: Mapping[str, str] | None = None) -> list[Finding]:
     """Every check, in the order a person would fix them."""
     env = os.environ if env is None else env
     findings = [check_python_packages(), check_java(env)]
+    findings += check_maven_and_jars(env)
+    findings += [check_node(env), check_docker(), check_testcontainers()]
+    return findings
 
+
+def check_maven_and_jars(env: Mapping[str, str]) -> list[Finding]:
+    """Maven (required only while the Kafka jars are missing), the jars, and KAFKA_HOME when set."""
     mvn = shutil.which("mvn", path=env.get("PATH", ""))
     mvn_version = _version_of([mvn, "--version"], env) if mvn else None
     maven_ok = mvn_version is not None
     jars = check_kafka_jars(env, maven_ok)
     jars_present = jars.ok and "will be fetched" not in jars.detail
     maven_detail = re.sub(r"\x1b\[[0-9;]*m", "", mvn_version) if mvn_version else "not found"
-    findings.append(
+    findings = [
         Finding(
             "maven",
             maven_ok,
             maven_detail,
             "" if maven_ok else "apt-get install maven (needed once, to fetch the Kafka jars)",
             required=not jars_present,
-        )
-    )
-    findings.append(jars)
+        ),
+        jars,
+    ]
     if env.get("KAFKA_HOME"):
         findings.append(Finding("KAFKA_HOME", jars.ok, env["KAFKA_HOME"], "" if jars.ok else jars.fix))
+    return findings
 
+
+def check_node(env: Mapping[str, str]) -> Finding:
+    """Node.js, needed only for JavaScript Lambdas."""
     node_version = (
         _version_of(["node", "--version"], env) if shutil.which("node", path=env.get("PATH", "")) else None
     )
-    findings.append(
-        Finding(
-            "node.js",
-            node_version is not None,
-            node_version or "not found",
-            "" if node_version else "apt-get install nodejs (only for JavaScript Lambdas)",
-            required=False,
-        )
+    return Finding(
+        "node.js",
+        node_version is not None,
+        node_version or "not found",
+        "" if node_version else "apt-get install nodejs (only for JavaScript Lambdas)",
+        required=False,
     )
 
+
+def check_docker() -> Finding:
+    """A reachable Docker engine, needed only for the Docker backends."""
     docker_problem = docker_unreachable_reason()
-    findings.append(
-        Finding(
-            "docker",
-            docker_problem is None,
-            "engine reachable" if docker_problem is None else docker_problem,
-            ""
-            if docker_problem is None
-            else "start Docker (only for --kafka docker / --s3 docker); the embedded backends need none",
-            required=False,
-        )
+    return Finding(
+        "docker",
+        docker_problem is None,
+        "engine reachable" if docker_problem is None else docker_problem,
+        ""
+        if docker_problem is None
+        else "start Docker (only for --kafka docker / --s3 docker); the embedded backends need none",
+        required=False,
     )
+
+
+def check_testcontainers() -> Finding:
+    """The optional testcontainers package behind the Docker backends."""
     has_testcontainers = importlib.util.find_spec("testcontainers") is not None
-    findings.append(
-        Finding(
-            "testcontainers",
-            has_testcontainers,
-            "installed" if has_testcontainers else "not installed",
-            "" if has_testcontainers else "pip install 'msk-harness[docker]' (only for the Docker backends)",
-            required=False,
-        )
+    return Finding(
+        "testcontainers",
+        has_testcontainers,
+        "installed" if has_testcontainers else "not installed",
+        "" if has_testcontainers else "pip install 'msk-harness[docker]' (only for the Docker backends)",
+        required=False,
     )
-    return findings
 
 
 def embedded_stack_can_run(findings: list[Finding]) -> bool:

@@ -15,15 +15,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from harness.clock import Clock, SystemClock
 from harness.exits import ExitCode, interrupts_as_keyboard_interrupt
 from harness.sizing.cost import ARCHITECTURES, HOURS_PER_MONTH
+
+if TYPE_CHECKING:
+    from harness.run.result import RunResult
+    from harness.sizing.grid import Variant
+    from harness.sizing.prices import RegionPrices
+    from harness.sizing.recommend import FreshnessTarget
+    from harness.sizing.sweep import SweepResult
 
 COST_NOTES = (
     f"Per-record usage (Lambda requests and GB-seconds, Firehose billed GB, archive GB) is scaled to "
@@ -112,53 +120,40 @@ def sweep_command(
 ) -> int:
     """Run the sweep as the CLI does; returns the exit code."""
     # Heavy imports here, so `msk-harness --help` stays fast.
-    from harness.progress import make_progress  # noqa: PLC0415
-    from harness.run.pipeline import PipelineConfigError, choose_backends  # noqa: PLC0415
-    from harness.run.session import RunOptions, run_scenario  # noqa: PLC0415
-    from harness.scenario import ScenarioError, load_scenario  # noqa: PLC0415
-    from harness.sizing.grid import GridError, Variant, build_variants, parse_grid, scenario_rate  # noqa: PLC0415
-    from harness.sizing.prices import PriceError, load_prices  # noqa: PLC0415
-    from harness.sizing.recommend import parse_target  # noqa: PLC0415
+    from harness.run.pipeline import PipelineConfigError  # noqa: PLC0415
+    from harness.scenario import ScenarioError  # noqa: PLC0415
+    from harness.sizing.grid import GridError  # noqa: PLC0415
+    from harness.sizing.prices import PriceError  # noqa: PLC0415
     from harness.sizing.report import print_sweep, write_sweep_reports  # noqa: PLC0415
     from harness.sizing.sweep import run_sweep  # noqa: PLC0415
 
     out = console or Console()
-    wall = clock or SystemClock()
-    env = environ if environ is not None else {}
     try:
-        if speed is not None and speed <= 0:
-            raise ValueError(f"--speed must be positive, got {speed:g}")
-        target = parse_target(freshness) if freshness is not None else None
-        base = load_scenario(path)
-        prices = load_prices(prices_path).region(region or base.pipeline.backends.s3.region)
-        variants = build_variants(path, parse_grid(grid), speed=speed)
-        choose_backends(variants[0].scenario.pipeline, backend)
-        rates = {scenario_rate(v.scenario) for v in variants}
-        if len(rates) != 1:
-            raise GridError("the grid changes the load's rate; costs compare variants at one rate")
+        plan = _plan(
+            path,
+            grid,
+            speed=speed,
+            freshness=freshness,
+            region=region,
+            prices_path=prices_path,
+            backend=backend,
+        )
     except (ScenarioError, GridError, PriceError, PipelineConfigError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return ExitCode.BAD_INPUT
-    rate = rates.pop()
-
-    def announce(variant: Variant, total: int) -> None:
-        out.print(f"[bold]variant {variant.index + 1}/{total}[/]: {variant.name}", highlight=False)
-
-    def run(variant: Variant) -> Any:
-        progress = make_progress(out, f"{variant.scenario.name} [{variant.name}]", ci=bool(env.get("CI")))
-        options = RunOptions(backend=backend, progress=progress)
-        return run_scenario(variant.scenario, options)
-
+    env = environ if environ is not None else {}
     with interrupts_as_keyboard_interrupt():
         result = run_sweep(
-            variants,
-            run=run,
-            prices=prices,
-            rate=rate,
-            clock=wall,
+            plan.variants,
+            run=_variant_runner(out, backend, ci=bool(env.get("CI"))),
+            prices=plan.prices,
+            rate=plan.rate,
+            clock=clock or SystemClock(),
             architecture=architecture,
-            target=target,
-            on_start=announce,
+            target=plan.target,
+            on_start=lambda variant, total: out.print(
+                f"[bold]variant {variant.index + 1}/{total}[/]: {variant.name}", highlight=False
+            ),
             notes=COST_NOTES,
         )
     print_sweep(result, out)
@@ -167,6 +162,63 @@ def sweep_command(
     )
     written = write_sweep_reports(result, directory)
     out.print("reports: " + ", ".join(str(p) for p in written), highlight=False)
+    return _exit_code(result)
+
+
+@dataclass(frozen=True)
+class _SweepPlan:
+    """The validated input of a sweep: its variants, the region's prices, the one load rate, the target."""
+
+    variants: list[Variant]
+    prices: RegionPrices
+    rate: float
+    target: FreshnessTarget | None
+
+
+def _plan(
+    path: Path,
+    grid: list[str],
+    *,
+    speed: float | None,
+    freshness: str | None,
+    region: str | None,
+    prices_path: Path | None,
+    backend: str | None,
+) -> _SweepPlan:
+    """Load and check everything a sweep needs before anything starts (bad input raises)."""
+    from harness.run.pipeline import choose_backends  # noqa: PLC0415
+    from harness.scenario import load_scenario  # noqa: PLC0415
+    from harness.sizing.grid import GridError, build_variants, parse_grid, scenario_rate  # noqa: PLC0415
+    from harness.sizing.prices import load_prices  # noqa: PLC0415
+    from harness.sizing.recommend import parse_target  # noqa: PLC0415
+
+    if speed is not None and speed <= 0:
+        raise ValueError(f"--speed must be positive, got {speed:g}")
+    target = parse_target(freshness) if freshness is not None else None
+    base = load_scenario(path)
+    prices = load_prices(prices_path).region(region or base.pipeline.backends.s3.region)
+    variants = build_variants(path, parse_grid(grid), speed=speed)
+    choose_backends(variants[0].scenario.pipeline, backend)
+    rates = {scenario_rate(v.scenario) for v in variants}
+    if len(rates) != 1:
+        raise GridError("the grid changes the load's rate; costs compare variants at one rate")
+    return _SweepPlan(variants, prices, rates.pop(), target)
+
+
+def _variant_runner(out: Console, backend: str | None, *, ci: bool) -> Callable[[Variant], RunResult]:
+    """Runs one variant's scenario with its own progress display."""
+    from harness.progress import make_progress  # noqa: PLC0415
+    from harness.run.session import RunOptions, run_scenario  # noqa: PLC0415
+
+    def run(variant: Variant) -> RunResult:
+        progress = make_progress(out, f"{variant.scenario.name} [{variant.name}]", ci=ci)
+        return run_scenario(variant.scenario, RunOptions(backend=backend, progress=progress))
+
+    return run
+
+
+def _exit_code(result: SweepResult) -> ExitCode:
+    """Interrupted 130; failed 1 when no variant is eligible or none meets the target; else 0."""
     if result.interrupted:
         return ExitCode.INTERRUPTED
     if not any(o.reason is None for o in result.outcomes):
