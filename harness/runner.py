@@ -42,6 +42,7 @@ from harness.sizing.usage import collect_usage
 from harness.verify.archive import read_archive
 from harness.verify.ledger import verify
 from harness.verify.result import ArchiveSnapshot, VerificationReport
+from harness.verify.scenario import format_choice
 
 TICK_WALL_SECONDS = 0.1  # how often the timeline and the settle check look (real time)
 SAMPLE_WALL_SECONDS = 0.5  # how often a TimePoint is recorded (real time)
@@ -361,8 +362,9 @@ class _Run:
         settings = self.scenario.pipeline.firehose.settings
         error_prefix = settings.get("ErrorOutputPrefix")
         s3 = pipeline.s3_client()
+        reading = format_choice(self.scenario.verify, self.scenario.path.parent, self.ledger.records)
         archive: ArchiveSnapshot = read_archive(
-            s3, pipeline.bucket, error_prefix=str(error_prefix) if error_prefix else None
+            s3, pipeline.bucket, error_prefix=str(error_prefix) if error_prefix else None, reading=reading
         )
         service = pipeline.firehose_service()
         report = verify(
@@ -371,6 +373,7 @@ class _Run:
             self.scenario.expect,
             delivery_log=service.attempts(pipeline.stream_name),
             destination_records=destination_records(pipeline),
+            identity=reading.identity,
         )
         return self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)
 

@@ -141,7 +141,7 @@ def summary_rows(result: RunResult) -> list[tuple[str, str]]:
 
 
 def formats_line(report: VerificationReport) -> str:
-    """The formats the archive was read as, with object counts over every prefix: `value-lines (12 objects)`."""
+    """The formats the archive was read as, objects counted over every prefix: `value-lines (12 objects)`."""
     totals: dict[str, int] = {}
     for line in report.archive_formats:  # "prefix/: name (N objects)"
         name, _, count = line.rpartition(": ")[2].partition(" (")
