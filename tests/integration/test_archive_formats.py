@@ -25,7 +25,11 @@ NODE_EXAMPLE = EXAMPLES / "node-kafka-record-json"
 PYTHON_EXAMPLE = EXAMPLES / "python-value-lines"
 FORMAT_ARCHIVER = ROOT / "tests" / "fixtures" / "functions" / "format_archiver"
 
-pytestmark = pytest.mark.slow
+# The throttled runs prove more than the clean ones (same checks plus a named, exact loss); the clean runs of
+# the fixture archiver are slow-marked to keep the default suite short.
+CLEAN_SLOW = pytest.mark.parametrize(
+    "throttled", [pytest.param(False, id="clean", marks=pytest.mark.slow), pytest.param(True, id="throttled")]
+)
 
 SCENARIO = """
 name: {name}
@@ -123,13 +127,13 @@ def test_python_example_value_lines(tmp_path: Path, throttled: bool) -> None:
     assert_loss_is_what_firehose_refused(result, throttled=throttled, read_as="value-lines")
 
 
-@pytest.mark.parametrize("throttled", [False, True], ids=["clean", "throttled"])
+@CLEAN_SLOW
 def test_value_concatenated_detected_by_auto(tmp_path: Path, throttled: bool) -> None:
     result = run_in(tmp_path, throttled=throttled, output="value-concatenated")
     assert_loss_is_what_firehose_refused(result, throttled=throttled, read_as="value-concatenated")
 
 
-@pytest.mark.parametrize("throttled", [False, True], ids=["clean", "throttled"])
+@CLEAN_SLOW
 def test_user_decoder_beside_the_scenario(tmp_path: Path, throttled: bool) -> None:
     shutil.copy(FORMAT_ARCHIVER / "pipe_decoder.py", tmp_path / "pipe_decoder.py")
     decoder = "python:pipe_decoder:decode"
@@ -143,7 +147,7 @@ def test_identity_for_transformed_values_under_throttling(tmp_path: Path) -> Non
     assert_loss_is_what_firehose_refused(result, throttled=True, read_as="value-lines")
 
 
-@pytest.mark.parametrize("throttled", [False, True], ids=["clean", "throttled"])
+@CLEAN_SLOW
 def test_harness_v1_reference_archiver(tmp_path: Path, throttled: bool) -> None:
     """The project's archiver fails the batch until Firehose takes it: nothing lost (duplicates allowed)."""
     result = run_in(
