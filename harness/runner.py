@@ -36,11 +36,12 @@ from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
 from harness.progress import NullProgress, Progress, Snapshot
 from harness.runner_pipeline import Pipeline
 from harness.runner_result import RunDiagnostics, RunResult, TimePoint, Usage
-from harness.runner_wait import Ledger, PipelineProbe
+from harness.runner_wait import PipelineProbe
 from harness.scenario_model import Scenario
 from harness.sizing.usage import collect_usage
 from harness.verify.archive import read_archive
 from harness.verify.ledger import verify
+from harness.verify.produced import Ledger
 from harness.verify.result import ArchiveSnapshot, VerificationReport
 from harness.verify.scenario import format_choice
 
