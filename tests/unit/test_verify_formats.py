@@ -16,6 +16,7 @@ import pytest
 from archive_format import ArchivedRecord, encode_lines
 
 from harness.load import PayloadGenerator, PayloadSpec, ProducedRecord, SizeDistribution
+from harness.report.format import formats_line
 from harness.scenario import validate_text
 from harness.scenario_model import Expectations, VerifySpec
 from harness.verify import VerificationReport, verify
@@ -337,3 +338,19 @@ def test_scenario_problems_have_file_and_line(tmp_path: Path) -> None:
     assert problems == []
     assert scenario is not None
     assert scenario.verify == VerifySpec("value-lines", "seq")
+
+
+def test_load_generator_values_are_unique_so_content_identifies_a_record() -> None:
+    spec = PayloadSpec(json_share=0.7, binary_share=0.3, size=SizeDistribution(distribution="fixed", size=32))
+    generator = PayloadGenerator(spec, random.Random(11))
+    values = [generator.next().value for _ in range(20_000)]
+    assert len(set(values)) == len(values)  # JSON values carry their seq, binary values are random bytes
+
+
+def test_terminal_row_says_which_format_the_archive_was_read_as() -> None:
+    produced = Produced()
+    other = KEY.replace("hour=14", "hour=15")
+    bodies = {KEY: bodies_for("value-lines", produced, ALL), other: produced.v1_lines(ALL)}
+    report = verify(produced.records, read(bodies, produced), Expectations(max_duplicates_percent=100))
+    assert len(report.archive_formats) == 2
+    assert formats_line(report) == "harness-v1 (1 object), value-lines (1 object)"
