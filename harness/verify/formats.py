@@ -216,7 +216,7 @@ def read_user(decoder: UserDecoder, name: str) -> Callable[[bytes, ReadContext],
             try:
                 yield _user_item(item, ctx)
             except (TypeError, ValueError, KeyError) as exc:
-                yield PROBLEM, f"decoder {name} item {index}: {exc}", index
+                yield PROBLEM, f"decoder {name} item {index}: {exc}", 0  # items have no line
 
     return read
 

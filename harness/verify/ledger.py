@@ -1,6 +1,9 @@
 """The verification ledger: every produced record held against what the archive holds, then the checks.
 
-`match_archive(produced, snapshot, delivered_at)` matches records by identity `(topic, partition, offset)`:
+`match_archive(produced, snapshot, delivered_at, identity)` matches records read with coordinates by
+identity `(topic, partition, offset)`, and records read without them (value-lines, value-concatenated, ...)
+by content key as a multiset (harness/verify/content.py); lost and duplicated records are named by
+coordinates either way:
 
 * **lost** — produced (acknowledged by Kafka) and never archived. Records the on-failure destination names are
   split off as **diverted**: not archived, but not silently gone either.
@@ -14,8 +17,9 @@
 * **latency** — per produced record archived: the earliest delivery time of an object holding it minus its
   produce time (see harness/verify/latency.py).
 
-Limits: a record missing from the ledger (the producer never saw its acknowledgement) but present in Kafka
-shows up as unexpected. Content is compared through SHA-256 of the value, not byte for byte.
+Limits: content-matched records cannot be corrupted (a changed value is one lost record plus one
+unexpected value) and carry no order. A record missing from the ledger (the producer never saw its
+acknowledgement) but present in Kafka shows up as unexpected. Content is compared through SHA-256 of the value, not byte for byte.
 """
 
 from __future__ import annotations
