@@ -65,7 +65,10 @@ class IdentityExpression:
         try:
             return cls(text, jmespath.compile(text))
         except jmespath.exceptions.JMESPathError as exc:
-            raise IdentityError(f"not a valid JMESPath expression: {str(exc).splitlines()[0]}") from exc
+            reason = str(exc).splitlines()[0].rstrip(":").removeprefix("Invalid jmespath expression: ")
+            column = getattr(exc, "lex_position", None)
+            at = f" at column {column + 1}" if isinstance(column, int) else ""
+            raise IdentityError(f"not a valid JMESPath expression ({reason}{at})") from exc
 
     def key_of(self, value: bytes) -> bytes:
         """The content key of one archived value; IdentityError when it names no sequence number."""

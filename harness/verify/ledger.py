@@ -19,7 +19,8 @@ coordinates either way:
 
 Limits: content-matched records cannot be corrupted (a changed value is one lost record plus one
 unexpected value) and carry no order. A record missing from the ledger (the producer never saw its
-acknowledgement) but present in Kafka shows up as unexpected. Content is compared through SHA-256 of the value, not byte for byte.
+acknowledgement) but present in Kafka shows up as unexpected. Content is compared through SHA-256 of the
+value, not byte for byte.
 """
 
 from __future__ import annotations
