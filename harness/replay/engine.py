@@ -26,7 +26,13 @@ from harness.replay.plan import Planner, ReplayPlan, describe_record
 from harness.replay.report import ReadSummary, ReplayReport
 from harness.replay.selection import RecordFilter, S3Location, Selection
 from harness.replay.target import TargetTopic, record_size, source_partition_count, unreplayable_reason
-from harness.verify.archive import ArchiveDecoder, error_roots, fetch_objects, load_archive_format
+from harness.verify.archive import (
+    ArchiveDecoder,
+    Unreadable,
+    error_roots,
+    fetch_objects,
+    load_archive_format,
+)
 
 DEFAULT_LATE_ARRIVAL = timedelta(hours=1)
 PhaseProgress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -95,8 +101,12 @@ def read_plan(
     for item in fetch_objects(
         s3_client, request.source.bucket, entries, max_workers=request.max_workers, on_progress=fetched
     ):
-        for located in decoder.decode(item).records:
+        decoded = decoder.decode(item)
+        for located in decoded.records:
             planner.add(located)
+        if decoded.values:  # content-only formats (value-lines, ...) carry no topic/partition/offset
+            reason = f"read as {decoded.archive_format}: {len(decoded.values)} record(s) without coordinates"
+            decoder.unreadable.append(Unreadable(item.key, reason + " cannot be replayed"))
     unreadable = decoder.finish()
     summary = ReadSummary(
         pruning=_pruning_words(listing, window, request),

@@ -135,7 +135,18 @@ def summary_rows(result: RunResult) -> list[tuple[str, str]]:
         rows.append(("keys off pattern", f"{len(report.bad_keys):,}"))
     if report.unreadable:
         rows.append(("unreadable", f"{len(report.unreadable):,}"))
+    if report.archive_formats:
+        rows.append(("archive read as", formats_line(report)))
     return rows
+
+
+def formats_line(report: VerificationReport) -> str:
+    """The formats the archive was read as, objects counted over every prefix: `value-lines (12 objects)`."""
+    totals: dict[str, int] = {}
+    for line in report.archive_formats:  # "prefix/: name (N objects)"
+        name, _, count = line.rpartition(": ")[2].partition(" (")
+        totals[name] = totals.get(name, 0) + int(count.split()[0])
+    return ", ".join(f"{name} ({n} object{'s' * (n != 1)})" for name, n in sorted(totals.items()))
 
 
 LATENCY_MARKS: tuple[tuple[str, float], ...] = (("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("max", 1.0))

@@ -199,6 +199,9 @@ def _objects(result: RunResult) -> list[str]:
     if report.unreadable:
         parts.append(f"<h2>Unreadable ({len(report.unreadable):,})</h2>")
         parts.append(f"<pre>{escape(_listing(report.unreadable))}</pre>")
+    if report.archive_formats:
+        parts.append("<h2>Archive read as (per key prefix)</h2>")
+        parts.append(f"<pre>{escape(_listing(report.archive_formats))}</pre>")
     return parts
 
 

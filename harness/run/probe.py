@@ -1,7 +1,6 @@
 """What the runner watches while a scenario runs: the produce ledger, pipeline counters and "settled".
 
-* `Ledger` collects every record Kafka acknowledged (the verifier's truth) and knows the topic's end offsets
-  and the load's sequence number of each (partition, offset).
+* The produce `Ledger` (harness/verify/produced.py) is what the probe counts produced records and lag from.
 * `PipelineProbe` samples the pipeline into `TimePoint`s (produced, invoked, archived, lag, objects), reading
   the ESM's attempt log and the Firehose delivery log incrementally so a sample stays cheap.
 * `PipelineProbe.settled` says when nothing is left in flight: every produced record committed by the ESM and
@@ -13,51 +12,14 @@ never calls the broker: sampling keeps working while a broker is stopped or paus
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from firehose_emulator.delivery import DeliveredObject
 from harness.esm.mapping import EventSourceMapping
 from harness.esm.retry import AttemptLog
-from harness.load import ProducedRecord
 from harness.run.result import TimePoint
-
-
-class Ledger:
-    """The records Kafka acknowledged, in ack order (thread-safe: the producer's callbacks append)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._records: list[ProducedRecord] = []
-        self._end: dict[int, int] = {}
-        self._seq: dict[tuple[int, int], int] = {}
-
-    def __call__(self, record: ProducedRecord) -> None:
-        """Add one acknowledged record (the LoadGenerator's ledger callback)."""
-        with self._lock:
-            self._records.append(record)
-            self._end[record.partition] = max(self._end.get(record.partition, 0), record.offset + 1)
-            self._seq[(record.partition, record.offset)] = record.seq
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._records)
-
-    def records(self) -> list[ProducedRecord]:
-        """A copy of every acknowledged record."""
-        with self._lock:
-            return list(self._records)
-
-    def end_offsets(self) -> dict[int, int]:
-        """Per partition: one past the highest acknowledged offset."""
-        with self._lock:
-            return dict(self._end)
-
-    def seq_of(self, partition: int, offset: int) -> int | None:
-        """The load's sequence number of the record at (partition, offset), if it was produced."""
-        with self._lock:
-            return self._seq.get((partition, offset))
+from harness.verify.produced import Ledger
 
 
 def attempt_records(attempt: AttemptLog) -> int:

@@ -34,13 +34,15 @@ from harness.faults import FaultTimeline, PipelineInjectors
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
 from harness.progress import NullProgress, Progress, Snapshot
 from harness.run.pipeline import Pipeline
-from harness.run.probe import Ledger, PipelineProbe
+from harness.run.probe import PipelineProbe
 from harness.run.result import RunDiagnostics, RunResult, TimePoint, Usage
 from harness.run.usage import collect_usage
 from harness.scenario.model import Scenario
 from harness.verify.archive import read_archive
 from harness.verify.ledger import verify
+from harness.verify.produced import Ledger
 from harness.verify.result import ArchiveSnapshot, VerificationReport
+from harness.verify.scenario import format_choice
 
 TICK_WALL_SECONDS = 0.1  # how often the timeline and the settle check look (real time)
 SAMPLE_WALL_SECONDS = 0.5  # how often a TimePoint is recorded (real time)
@@ -357,8 +359,9 @@ class _Run:
         settings = self.scenario.pipeline.firehose.settings
         error_prefix = settings.get("ErrorOutputPrefix")
         s3 = pipeline.s3_client()
+        reading = format_choice(self.scenario.verify, self.scenario.path.parent, self.ledger.records)
         archive: ArchiveSnapshot = read_archive(
-            s3, pipeline.bucket, error_prefix=str(error_prefix) if error_prefix else None
+            s3, pipeline.bucket, error_prefix=str(error_prefix) if error_prefix else None, reading=reading
         )
         report = verify(
             self.ledger.records(),
@@ -366,6 +369,7 @@ class _Run:
             self.scenario.expect,
             delivery_log=pipeline.firehose_hooks().attempts(pipeline.stream_name),
             destination_records=destination_records(pipeline),
+            identity=reading.identity,
         )
         return self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)
 

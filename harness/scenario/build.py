@@ -35,6 +35,7 @@ from harness.scenario.model import (
     S3Fault,
     Scenario,
     TopicSpec,
+    VerifySpec,
 )
 from harness.scenario.source import PathItem, Problem, YamlDocument
 
@@ -92,6 +93,7 @@ class ScenarioBuilder:
         expect = self._expect(data.get("expect", {}), pipeline)
         clock = self._clock(data.get("clock", {}))
         replay = self._replay(data.get("replay"), pipeline)
+        verify = self._verify(data.get("verify", {}))
         if load is None:
             return None
         faults = tuple(
@@ -110,6 +112,7 @@ class ScenarioBuilder:
             faults=faults,
             expect=expect,
             replay=replay,
+            verify=verify,
         )
 
     # --- pipeline -------------------------------------------------------------------------------------------
@@ -378,6 +381,14 @@ class ScenarioBuilder:
         if low is not None and high is not None and low > high:
             self.problem([*path, "max"], f"{high} is smaller than min {low}")
         return CountRange(low, high)
+
+    def _verify(self, raw: Mapping[str, Any]) -> VerifySpec:
+        from harness.verify.scenario import verify_problems  # noqa: PLC0415 - verify sits above the model
+
+        spec = VerifySpec(raw.get("archive_format", "auto"), raw.get("identity"))
+        for field_name, message in verify_problems(spec, self.path.parent):
+            self.problem(["verify", field_name], message)
+        return spec
 
     # --- replay ---------------------------------------------------------------------------------------------
     def _replay(self, raw: Mapping[str, Any] | None, pipeline: PipelineSpec) -> ReplaySpec | None:

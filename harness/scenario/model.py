@@ -253,6 +253,14 @@ class Expectations:
 
 
 @dataclass(frozen=True)
+class VerifySpec:
+    """How the archive is read back (harness/verify/formats.py): format name and optional identity."""
+
+    archive_format: str = "auto"  # a built-in name, "auto" or "python:MODULE:FUNCTION"
+    identity: str | None = None  # JMESPath into the archived JSON yielding the load's seq
+
+
+@dataclass(frozen=True)
 class ReplaySpec:
     """After verification: replay a selection of the archive into a fresh cluster and verify it."""
 
@@ -282,6 +290,7 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     expect: Expectations = field(default_factory=Expectations)
     replay: ReplaySpec | None = None
+    verify: VerifySpec = field(default_factory=VerifySpec)
 
     @property
     def run_seconds(self) -> float:

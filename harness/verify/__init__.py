@@ -2,14 +2,18 @@
 
 Example::
 
-    snapshot = read_archive(s3_client, "archive", error_prefix="errors/!{firehose:error-output-type}/")
-    report = verify(ledger, snapshot, scenario.expect, delivery_log=firehose.hooks.attempts("archive"))
+    reading = format_choice(scenario.verify, scenario.path.parent, ledger.records)
+    snapshot = read_archive(s3_client, "archive", error_prefix="errors/!{firehose:error-output-type}/",
+                            reading=reading)
+    report = verify(ledger.records(), snapshot, scenario.expect, identity=reading.identity,
+                    delivery_log=firehose.hooks.attempts("archive"))
     assert report.passed, [c for c in report.checks if not c.passed]
 """
 
-from harness.verify.archive import load_archive_format, read_archive
+from harness.verify.archive import FormatChoice, load_archive_format, read_archive
 from harness.verify.checks import HIVE_KEY_PATTERN, hive_key_pattern
 from harness.verify.ledger import verify
+from harness.verify.produced import Ledger
 from harness.verify.result import (
     ArchivedDigest,
     ArchivedObject,
@@ -19,6 +23,7 @@ from harness.verify.result import (
     RecordRef,
     VerificationReport,
 )
+from harness.verify.scenario import format_choice
 
 __all__ = [
     "HIVE_KEY_PATTERN",
@@ -27,8 +32,11 @@ __all__ = [
     "ArchivedDigest",
     "ArchivedObject",
     "CheckResult",
+    "FormatChoice",
+    "Ledger",
     "RecordRef",
     "VerificationReport",
+    "format_choice",
     "hive_key_pattern",
     "load_archive_format",
     "read_archive",

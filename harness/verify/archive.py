@@ -2,11 +2,13 @@
 
 `read_archive(s3_client, bucket, prefix)` lists every object under `prefix` (paginated), downloads them with a
 bounded thread pool (objects are decoded in key order as they arrive, so at most a window of bodies is held),
-undoes each object's compression (harness/verify/codec.py) and decodes its lines with the archiver's own
-reference decoder, lambda/archive_format.py, loaded by path (lambda/ is a code root, not a package). Split
-records are reassembled across objects with one `Reassembler`; a rebuilt record belongs to the object holding
-its last missing part. `ArchiveDecoder` is the one decoding path: it yields whole records located by
-(object key, line number); the verifier digests them (`decode_archive`), replay keeps them (harness/replay).
+undoes each object's compression (harness/verify/codec.py) and reads its records in the scenario's archive
+format (harness/verify/formats.py; `auto` by default, judged per object). harness-v1 lines are decoded by the
+archiver's own reference decoder, lambda/archive_format.py, loaded by path (lambda/ is a code root, not a
+package). Split records are reassembled across objects with one `Reassembler`; a rebuilt record belongs to
+the object holding its last missing part. `ArchiveDecoder` is the one decoding path: it yields whole records
+located by (object key, line number) and the values of records without coordinates; the verifier digests
+them (`decode_archive`), replay keeps the records (harness/replay) and skips content-only values.
 
 Nothing stops the read: an object that cannot be downloaded or decompressed is reported as `"key: reason"`,
 a line that does not decode as `"key line N: reason"`, a split record that never got all its parts as
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +33,18 @@ from types import ModuleType
 from typing import Any
 
 from harness.verify.codec import UndecodableObjectError, decompress, detect_compression
+from harness.verify.content import IdentityError, IdentityExpression, KnownValues, content_key_function
+from harness.verify.formats import (
+    AUTO,
+    PROBLEM,
+    READERS,
+    VALUE,
+    Item,
+    ReadContext,
+    UserDecoder,
+    detect,
+    read_user,
+)
 from harness.verify.result import ArchivedDigest, ArchivedObject, ArchiveSnapshot
 
 ARCHIVE_FORMAT_PATH = Path(__file__).resolve().parents[2] / "lambda" / "archive_format.py"
@@ -45,6 +60,7 @@ ERROR_OUTPUT_TYPES = (
 DEFAULT_MAX_WORKERS = 8
 
 ProgressCallback = Callable[[int, int], None]  # (objects read, objects listed)
+Reader = Callable[[bytes, ReadContext], Iterator[Item]]
 
 
 def load_archive_format(path: Path = ARCHIVE_FORMAT_PATH) -> ModuleType:
@@ -95,13 +111,24 @@ def decode_archive(
     prefix: str = "",
     error_prefixes: tuple[str, ...] = (),
     archive_format: ModuleType | None = None,
+    reading: FormatChoice | None = None,
 ) -> ArchiveSnapshot:
     """Decompress and decode downloaded objects, in the order given, into a snapshot (pure)."""
-    decoder = ArchiveDecoder(archive_format or load_archive_format(), error_prefixes)
+    choice = reading or FormatChoice()
+    decoder = ArchiveDecoder(archive_format or load_archive_format(), error_prefixes, choice)
+    content_key = content_key_function(choice.identity)
     objects: list[ArchivedObject] = []
     error_objects: list[ArchivedObject] = []
     for item in fetched:
         decoded = decoder.decode(item)
+        keys, lines = bytearray(), array("I")
+        for value, line in decoded.values:
+            try:
+                keys += content_key(value)
+            except IdentityError as exc:
+                decoder.unreadable.append(Unreadable(item.key, str(exc), line or None))
+                continue
+            lines.append(line)
         obj = ArchivedObject(
             item.key,
             item.size_bytes,
@@ -110,6 +137,9 @@ def decode_archive(
             tuple(_digest(located.record) for located in decoded.records),
             decoded.lines,
             error_output=decoded.error_output,
+            archive_format=decoded.archive_format,
+            content_keys=bytes(keys),
+            content_lines=lines,
         )
         (error_objects if obj.error_output else objects).append(obj)
     decoder.finish()
@@ -152,25 +182,42 @@ class LocatedRecord:
 
 
 @dataclass(frozen=True)
+class FormatChoice:
+    """How to read the archive: format name (default `auto`), user decoder, identity, produced values."""
+
+    name: str = AUTO
+    user_decoder: UserDecoder | None = None  # set when `name` is python:MODULE:FUNCTION
+    identity: IdentityExpression | None = None
+    known: KnownValues | None = None
+
+
+@dataclass(frozen=True)
 class DecodedObject:
-    """One object decoded: its compression, non-blank line count and the records it completed."""
+    """One object decoded: its compression, format, line count, the records it completed and its values."""
 
     compression: str  # UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY ("unknown" when not downloaded)
     lines: int
     records: tuple[LocatedRecord, ...]
     error_output: bool = False
+    archive_format: str = ""  # the format it was read as ("" when not read)
+    values: tuple[tuple[bytes, int], ...] = ()  # content-only records: (value, line)
 
 
 class ArchiveDecoder:
     """The one decoding path of the archive (verifier and replay): objects in, whole located records out.
 
     Objects are decoded one after another with one shared Reassembler, so split records can span objects;
-    a rebuilt record is located at its last part. Problems collect in `unreadable`; nothing raises.
+    a rebuilt record is located at its last part. Records without coordinates come out as `values`.
+    Problems collect in `unreadable`; nothing raises.
     """
 
-    def __init__(self, fmt: ModuleType, error_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, fmt: ModuleType, error_prefixes: tuple[str, ...] = (), choice: FormatChoice | None = None
+    ) -> None:
         self._fmt = fmt
         self._error_prefixes = error_prefixes
+        self._choice = choice or FormatChoice()
+        self._context = ReadContext(fmt, self._choice.known)
         self._reassembler = fmt.Reassembler()
         self._part_seen_in: dict[tuple[str, int, int], tuple[str, int]] = {}
         self.unreadable: list[Unreadable] = []
@@ -195,29 +242,42 @@ class ArchiveDecoder:
         if is_error:
             lines = sum(1 for line in body.split(b"\n") if line.strip())
             return DecodedObject(compression, lines, (), error_output=True)
-        records, lines = self._lines(item.key, body)
-        return DecodedObject(compression, lines, tuple(records))
+        name, reader = self._reader(body)
+        records, values, lines = self._read(item.key, body, reader)
+        return DecodedObject(compression, lines, tuple(records), False, name, tuple(values))
 
-    def _lines(self, key: str, body: bytes) -> tuple[list[LocatedRecord], int]:
+    def _reader(self, body: bytes) -> tuple[str, Reader]:
+        choice = self._choice
+        if choice.user_decoder is not None:
+            return choice.name, read_user(choice.user_decoder, choice.name)
+        name = detect(body, self._context) if choice.name == AUTO else choice.name
+        return name, READERS[name]
+
+    def _read(
+        self, key: str, body: bytes, reader: Reader
+    ) -> tuple[list[LocatedRecord], list[tuple[bytes, int]], int]:
         fmt = self._fmt
         records: list[LocatedRecord] = []
+        values: list[tuple[bytes, int]] = []
         lines = 0
-        for number, line in enumerate(body.split(b"\n"), start=1):
-            if not line.strip():
-                continue
+        for kind, payload, number in reader(body, self._context):
             lines += 1
+            if kind == VALUE:
+                values.append((payload, number))
+                continue
+            if kind == PROBLEM:
+                self.unreadable.append(Unreadable(key, payload, number or None))
+                continue
+            if isinstance(payload, fmt.RecordPart):
+                self._part_seen_in[(payload.topic, payload.partition, payload.offset)] = (key, number)
             try:
-                decoded = fmt.decode_line(line)
-                if isinstance(decoded, fmt.RecordPart):
-                    ident = (decoded.topic, decoded.partition, decoded.offset)
-                    self._part_seen_in[ident] = (key, number)
-                record = self._reassembler.add(decoded)
+                record = self._reassembler.add(payload)
             except fmt.ArchiveFormatError as exc:
                 self.unreadable.append(Unreadable(key, str(exc), number))
                 continue
             if record is not None:
                 records.append(LocatedRecord(record, key, number))
-        return records, lines
+        return records, values, lines
 
     def finish(self) -> tuple[Unreadable, ...]:
         """Report split records still missing parts (once); returns everything unreadable."""
@@ -299,6 +359,7 @@ def read_archive(
     max_workers: int = DEFAULT_MAX_WORKERS,
     page_size: int = 1000,
     archive_format_path: Path = ARCHIVE_FORMAT_PATH,
+    reading: FormatChoice | None = None,
 ) -> ArchiveSnapshot:
     """Everything under s3://bucket/prefix, decoded; `error_prefix`: the stream's ErrorOutputPrefix.
 
@@ -311,5 +372,10 @@ def read_archive(
         on_progress(0, len(entries))
     fetched = fetch_objects(s3_client, bucket, entries, max_workers=max_workers, on_progress=on_progress)
     return decode_archive(
-        fetched, bucket=bucket, prefix=prefix, error_prefixes=error_roots(error_prefix), archive_format=fmt
+        fetched,
+        bucket=bucket,
+        prefix=prefix,
+        error_prefixes=error_roots(error_prefix),
+        archive_format=fmt,
+        reading=reading,
     )

@@ -1,6 +1,9 @@
 """The verification ledger: every produced record held against what the archive holds, then the checks.
 
-`match_archive(produced, snapshot, delivered_at)` matches records by identity `(topic, partition, offset)`:
+`match_archive(produced, snapshot, delivered_at, identity)` matches records read with coordinates by
+identity `(topic, partition, offset)`, and records read without them (value-lines, value-concatenated, ...)
+by content key as a multiset (harness/verify/content.py); lost and duplicated records are named by
+coordinates either way:
 
 * **lost** — produced (acknowledged by Kafka) and never archived. Records the on-failure destination names are
   split off as **diverted**: not archived, but not silently gone either.
@@ -14,13 +17,15 @@
 * **latency** — per produced record archived: the earliest delivery time of an object holding it minus its
   produce time (see harness/verify/latency.py).
 
-Limits: a record missing from the ledger (the producer never saw its acknowledgement) but present in Kafka
-shows up as unexpected. Content is compared through SHA-256 of the value, not byte for byte.
+Limits: content-matched records cannot be corrupted (a changed value is one lost record plus one
+unexpected value) and carry no order. A record missing from the ledger (the producer never saw its
+acknowledgement) but present in Kafka shows up as unexpected. Content is compared through SHA-256 of the
+value, not byte for byte.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,31 +39,19 @@ from harness.verify.checks import (
     build_checks,
     hour_prefix,
 )
+from harness.verify.content import CONTENT_KEY_BYTES, IdentityExpression, produced_key_function
 from harness.verify.destination import summarize_failures
 from harness.verify.result import (
     ArchivedDigest,
+    ArchivedObject,
     ArchiveObjectInfo,
     ArchiveSnapshot,
+    LedgerMatch,
     RecordRef,
     VerificationReport,
 )
 
 Identity = tuple[str, int, int]
-
-
-@dataclass(frozen=True)
-class LedgerMatch:
-    """Produced vs archived, before any expectation is applied."""
-
-    archived_records: int
-    unique_archived: int
-    lost: tuple[RecordRef, ...]
-    duplicates: int
-    corrupted: tuple[tuple[RecordRef, str], ...]  # (record as produced, what differs)
-    unexpected: tuple[RecordRef, ...]
-    order_violations: tuple[str, ...]
-    latencies_ms: tuple[float, ...]
-    undelivered_time: int  # archived produced records whose object has no delivery time
 
 
 def _ref(record: ProducedRecord | ArchivedDigest) -> RecordRef:
@@ -86,8 +79,13 @@ def match_archive(
     produced: Sequence[ProducedRecord],
     snapshot: ArchiveSnapshot,
     delivered_at: Mapping[str, datetime] | None = None,
+    identity: IdentityExpression | None = None,
 ) -> LedgerMatch:
-    """Match the ledger against the snapshot (delivery times by key; default: each object's LastModified)."""
+    """Match the ledger against the snapshot (delivery times by key; default: each object's LastModified).
+
+    Records with coordinates match by (topic, partition, offset); records without match by content key
+    (harness/verify/content.py), `identity` saying how the archive's content keys were made.
+    """
     by_id: dict[Identity, ProducedRecord] = {(p.topic, p.partition, p.offset): p for p in produced}
     copies: dict[Identity, int] = {}
     first_delivery: dict[Identity, datetime] = {}
@@ -127,6 +125,11 @@ def match_archive(
             if when is not None:
                 earlier = first_delivery.get(ident)
                 first_delivery[ident] = when if earlier is None else min(earlier, when)
+    content = _match_content(
+        produced, snapshot, times, identity, copies=copies, first_delivery=first_delivery
+    )
+    archived += content.archived
+    duplicates += content.duplicates
     lost = tuple(_ref(by_id[i]) for i in sorted(by_id) if i not in copies)
     latencies = tuple(
         (first_delivery[i] - _utc(by_id[i].produced_at)).total_seconds() * 1000.0
@@ -135,15 +138,81 @@ def match_archive(
     undelivered = sum(1 for i in copies if i in by_id and i not in first_delivery)
     return LedgerMatch(
         archived_records=archived,
-        unique_archived=len(copies),
+        unique_archived=len(copies) + len(content.unexpected),
         lost=lost,
         duplicates=duplicates,
         corrupted=tuple(corrupted[i] for i in sorted(corrupted)),
-        unexpected=tuple(unexpected[i] for i in sorted(unexpected)),
+        unexpected=(*(unexpected[i] for i in sorted(unexpected)), *content.unexpected),
         order_violations=tuple(order),
         latencies_ms=latencies,
         undelivered_time=undelivered,
     )
+
+
+@dataclass(frozen=True)
+class _ContentMatch:
+    archived: int  # content records read
+    duplicates: int  # content copies beyond one per produced record (or per unexpected key)
+    unexpected: tuple[RecordRef, ...]  # one per content key no produced record has
+
+
+def _content_keys(obj: ArchivedObject) -> Iterator[bytes]:
+    keys = obj.content_keys
+    for at in range(0, len(keys), CONTENT_KEY_BYTES):
+        yield keys[at : at + CONTENT_KEY_BYTES]
+
+
+def _match_content(
+    produced: Sequence[ProducedRecord],
+    snapshot: ArchiveSnapshot,
+    times: Mapping[str, datetime],
+    identity: IdentityExpression | None,
+    *,
+    copies: dict[Identity, int],
+    first_delivery: dict[Identity, datetime],
+) -> _ContentMatch:
+    """Match content-only records as a multiset of content keys; updates `copies` and `first_delivery`."""
+    counts: dict[bytes, int] = {}
+    earliest: dict[bytes, datetime] = {}
+    for obj in snapshot.objects:
+        if not obj.content_keys:
+            continue
+        when = times.get(obj.key, obj.last_modified)
+        for key in _content_keys(obj):
+            counts[key] = counts.get(key, 0) + 1
+            if when is not None:
+                when = _utc(when)
+                earlier = earliest.get(key)
+                earliest[key] = when if earlier is None or when < earlier else earlier
+    if not counts:
+        return _ContentMatch(0, 0, ())
+    archived = sum(counts.values())
+    key_of = produced_key_function(identity)
+    duplicates = 0
+    for record in sorted(produced, key=lambda p: (p.topic, p.partition, p.offset)):
+        wanted = key_of(record)
+        ident = (record.topic, record.partition, record.offset)
+        if wanted is None or ident in copies or not counts.get(wanted):
+            continue  # content copies of records archived with coordinates are counted as duplicates below
+        copies[ident] = 1
+        counts[wanted] -= 1
+        when = earliest.get(wanted)
+        if when is not None:
+            first_delivery[ident] = when
+    produced_keys = {key_of(p) for p in produced}
+    unexpected: list[RecordRef] = []
+    for obj in snapshot.objects:
+        for index, key in enumerate(_content_keys(obj)):
+            if key in produced_keys:
+                continue
+            left = counts.pop(key, 0)
+            if left:
+                duplicates += left - 1
+                line = obj.content_lines[index] if index < len(obj.content_lines) else 0
+                where = f"{obj.key} line {line}" if line else f"{obj.key} record {index + 1}"
+                unexpected.append(RecordRef("", -1, -1, None, key.hex(), where=where))
+    duplicates += sum(n for k, n in counts.items() if k in produced_keys)
+    return _ContentMatch(archived, duplicates, tuple(unexpected))
 
 
 def object_infos(snapshot: ArchiveSnapshot, *, errors: bool = False) -> tuple[ArchiveObjectInfo, ...]:
@@ -153,7 +222,7 @@ def object_infos(snapshot: ArchiveSnapshot, *, errors: bool = False) -> tuple[Ar
         ArchiveObjectInfo(
             key=o.key,
             size_bytes=o.size_bytes,
-            record_count=o.lines if errors else len(o.records),
+            record_count=o.lines if errors else o.record_count,
             compression=o.compression,
             last_modified=o.last_modified,
             hour_prefix=hour_prefix(o.key),
@@ -171,14 +240,16 @@ def verify(
     destination_records: Sequence[Mapping[str, Any]] = (),
     default_key_pattern: str | None = None,
     small_object_bytes: int = DEFAULT_SMALL_OBJECT_BYTES,
+    identity: IdentityExpression | None = None,
 ) -> VerificationReport:
     """Hold the ledger against the archive and apply every expectation (one CheckResult each).
 
     `delivery_log` gives exact delivery times (else S3 LastModified); `destination_records` are the parsed
-    on-failure records; `default_key_pattern` replaces the hive layout when the scenario sets no key_pattern.
+    on-failure records; `default_key_pattern` replaces the hive layout when the scenario sets no key_pattern;
+    `identity` is the scenario's `verify.identity` the snapshot was read with.
     """
     delivered = {entry.key: entry.delivered_at for entry in delivery_log if entry.bucket == archive.bucket}
-    matched = match_archive(produced, archive, delivered)
+    matched = match_archive(produced, archive, delivered, identity)
     by_id = {(p.topic, p.partition, p.offset): p for p in produced}
     failures = summarize_failures(destination_records, by_id)
     diverted = tuple(r for r in matched.lost if (r.topic, r.partition, r.offset) in failures.identities)
@@ -213,4 +284,17 @@ def verify(
         error_objects=inputs.error_objects,
         diverted=diverted,
         small_object_bytes=small_object_bytes,
+        archive_formats=formats_by_prefix(archive),
+    )
+
+
+def formats_by_prefix(snapshot: ArchiveSnapshot) -> tuple[str, ...]:
+    """Which format each key prefix (the key up to its last `/`) was read as: `prefix: format (N objects)`."""
+    counts: dict[tuple[str, str], int] = {}
+    for obj in snapshot.objects:
+        if obj.archive_format:
+            at = (obj.key.rpartition("/")[0] + "/", obj.archive_format)
+            counts[at] = counts.get(at, 0) + 1
+    return tuple(
+        f"{prefix}: {name} ({n} object{'s' * (n != 1)})" for (prefix, name), n in sorted(counts.items())
     )

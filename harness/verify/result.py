@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from harness.verify.content import CONTENT_KEY_BYTES
 from harness.verify.latency import percentile
 
 
@@ -63,6 +64,19 @@ class ArchivedObject:
     records: tuple[ArchivedDigest, ...] = ()
     lines: int = 0  # non-blank lines decoded (part lines included)
     error_output: bool = False  # under the error output prefix
+    archive_format: str = ""  # the format it was read as (harness/verify/formats.py)
+    content_keys: bytes = b""  # records without coordinates: 16-byte content keys back to back
+    content_lines: Sequence[int] = ()  # the line of each content key (0: not known)
+
+    @property
+    def content_count(self) -> int:
+        """Records read without coordinates."""
+        return len(self.content_keys) // CONTENT_KEY_BYTES
+
+    @property
+    def record_count(self) -> int:
+        """Every record read from the object, with or without coordinates."""
+        return len(self.records) + self.content_count
 
 
 @dataclass(frozen=True)
@@ -85,12 +99,30 @@ class RecordRef:
     offset: int
     key: bytes | None
     value_sha256: str | None  # None for a tombstone
+    where: str | None = None  # archived content without coordinates: "object key line N"
 
     def describe(self) -> str:
-        """`orders-2@1417 (key=k17, sha256=ab12cd34…)`."""
+        """`orders-2@1417 (key=k17, sha256=ab12cd34…)`; without coordinates `<key> line 3 (content 0a1b…)`."""
+        if self.where is not None:
+            return f"{self.where} (content {(self.value_sha256 or '')[:12]}…)"
         key = "null" if self.key is None else self.key.decode("utf-8", "backslashreplace")[:40]
         digest = "tombstone" if self.value_sha256 is None else self.value_sha256[:12] + "…"
         return f"{self.topic}-{self.partition}@{self.offset} (key={key}, sha256={digest})"
+
+
+@dataclass(frozen=True)
+class LedgerMatch:
+    """Produced vs archived, before any expectation is applied (harness/verify/ledger.py builds it)."""
+
+    archived_records: int
+    unique_archived: int
+    lost: tuple[RecordRef, ...]
+    duplicates: int
+    corrupted: tuple[tuple[RecordRef, str], ...]  # (record as produced, what differs)
+    unexpected: tuple[RecordRef, ...]
+    order_violations: tuple[str, ...]
+    latencies_ms: tuple[float, ...]
+    undelivered_time: int  # archived produced records whose object has no delivery time
 
 
 @dataclass(frozen=True)
@@ -136,6 +168,7 @@ class VerificationReport:
     error_objects: tuple[ArchiveObjectInfo, ...] = ()  # objects under the error output prefix
     diverted: tuple[RecordRef, ...] = ()  # not archived, but named by the on-failure destination
     small_object_bytes: int = 1_048_576  # objects below this size count as small files
+    archive_formats: tuple[str, ...] = ()  # "prefix/: format (N objects)", per key prefix and format
 
     @property
     def small_objects(self) -> tuple[ArchiveObjectInfo, ...]:

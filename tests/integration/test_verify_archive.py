@@ -180,6 +180,7 @@ def test_every_format_archived_completely_passes_every_check(stack: Stack, fmt: 
     assert report.objects_per_hour == {"2026/07/13/14": 2}
     assert [c.name for c in report.checks] == [
         "no_loss",
+        "archive_readable",
         "no_corruption",
         "duplicates",
         "order_per_partition",
@@ -238,7 +239,10 @@ def test_garbage_object_and_bad_line_are_reported_and_the_rest_is_read(stack: St
     assert report.duplicates == 2
     assert report.lost == ()
     (loss,) = [c for c in report.checks if c.name == "no_loss"]
-    assert not loss.passed  # unreadable data may hide records
+    assert loss.passed  # every produced record was read: unreadable is not lost ...
+    (readable,) = [c for c in report.checks if c.name == "archive_readable"]
+    assert not readable.passed  # ... but it fails the run on its own, naming what could not be read
+    assert readable.details[1].startswith(f"unreadable {bad_line_key} line 2: not a JSON line")
     assert set(report.bad_keys) == {garbage_key, bad_line_key}
 
 

@@ -46,6 +46,7 @@ def test_json_has_the_schema_and_the_result_keys_in_field_order(tmp_path: Path) 
         "offset": 1417,
         "key": "azE3",  # base64 of b"k17"
         "value_sha256": LOST[0].value_sha256,
+        "where": None,
     }
     assert verification["lost"][2]["key"] is None
     assert document["result"]["started_at"] == "2026-11-24T21:00:05+00:00"

@@ -91,7 +91,13 @@ def test_complete_archive_passes_every_default_check() -> None:
     records = ledger()
     report = verify(records, full_archive(records), Expectations())
     assert report.passed, report.failed_checks
-    assert [c.name for c in report.checks] == ["no_loss", "no_corruption", "duplicates", "key_pattern"]
+    assert [c.name for c in report.checks] == [
+        "no_loss",
+        "archive_readable",
+        "no_corruption",
+        "duplicates",
+        "key_pattern",
+    ]
     assert (report.produced, report.archived_records, report.unique_archived) == (30, 30, 30)
     assert report.lost == ()
     assert report.duplicates == 0
@@ -131,12 +137,15 @@ def test_loss_allowed_when_no_loss_is_false() -> None:
     assert "no_loss" not in [c.name for c in report.checks]
 
 
-def test_unreadable_lines_fail_no_loss() -> None:
+def test_unreadable_lines_fail_readable_not_no_loss() -> None:
     records = ledger()
     archive = replace(full_archive(records), unreadable=("data/x.gz line 3: not a JSON line",))
-    loss = check(verify(records, archive, Expectations()), "no_loss")
-    assert not loss.passed
-    assert "unreadable data/x.gz line 3: not a JSON line" in loss.details
+    report = verify(records, archive, Expectations())
+    loss, readable = check(report, "no_loss"), check(report, "archive_readable")
+    assert loss.passed, "unreadable is not lost: every produced record was read"
+    assert "1 unreadable" in loss.actual
+    assert not readable.passed
+    assert "unreadable data/x.gz line 3: not a JSON line" in readable.details
 
 
 @pytest.mark.parametrize(("allowed", "passes"), [(0.0, False), (10.0, True), (9.9, False)])
