@@ -9,7 +9,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaTimeoutError
 
-from harness.backends import kafka as kafka_module
+from harness.backends.kafka import embedded as kafka_module
 from harness.backends.kafka.admin import TopicAdminError, TopicExistsError, UnknownTopicError
 from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.processes import free_port
