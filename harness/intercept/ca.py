@@ -1,9 +1,9 @@
 """A per-user certificate authority for the HTTPS front, and the leaf certificates it signs per host name.
 
-The CA (EC P-256, valid 10 years) lives in ``~/.cache/msk-harness/ca`` (``ca.pem``, ``ca-key.pem`` mode 0600,
-and ``bundle.pem`` = the system's trusted CAs + ours, for variables that replace the whole trust store). Files are
-written atomically under a lock, so concurrent runs share one CA. Leaves are made on demand per TLS server name
-(exact name as SAN, so bucket names with dots work) and cached in memory as ready `ssl.SSLContext`s.
+The CA (EC P-256, valid 10 years) lives in ``~/.cache/msk-harness/ca`` (``ca.pem``, ``ca-key.pem`` mode
+0600, and ``bundle.pem`` = the system's trusted CAs + ours, for variables that replace the whole trust store).
+Files are written atomically under a lock, so concurrent runs share one CA. Leaves are made on demand per TLS
+server name (exact name as SAN, so bucket names with dots work) and cached in memory as `ssl.SSLContext`s.
 
 Only processes given this CA through their trust variables trust it; nothing is added to the system store.
 """
@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import certifi
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -34,17 +35,13 @@ RENEW_BEFORE = timedelta(days=30)
 DEFAULT_SERVER_NAME = "amazonaws.com"  # the leaf for clients that send no SNI
 
 
-def system_ca_file() -> Path | None:
-    """The system's (or certifi's) bundle of trusted CAs, or None if there is none."""
+def system_ca_file() -> Path:
+    """The system's bundle of trusted CAs (certifi's when the system has none)."""
     paths = ssl.get_default_verify_paths()
     for candidate in (paths.cafile, paths.openssl_cafile):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
-    with contextlib.suppress(ImportError):
-        import certifi
-
-        return Path(certifi.where())
-    return None
+    return Path(certifi.where())
 
 
 def _atomic_write(path: Path, data: bytes, mode: int) -> None:
@@ -161,7 +158,7 @@ class CertificateAuthority:
 
     def _write_bundle(self, cert: x509.Certificate) -> None:
         system = system_ca_file()
-        head = system.read_bytes().rstrip(b"\n") + b"\n" if system is not None else b""
+        head = system.read_bytes().rstrip(b"\n") + b"\n"
         bundle = head + cert.public_bytes(serialization.Encoding.PEM)
         with contextlib.suppress(OSError):
             if self.bundle_path.read_bytes() == bundle:

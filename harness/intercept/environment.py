@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from harness.intercept.ca import CertificateAuthority
@@ -19,7 +19,7 @@ NODE_PRELOAD = PRELOAD_DIR / "aws_hosts.cjs"
 ENDPOINT_PREFIX = "AWS_ENDPOINT_URL"
 
 
-class AwsEndpoints(str, Enum):
+class AwsEndpoints(StrEnum):
     """How a function reaches the emulators: SDK endpoint variables, host interception, or both."""
 
     VARIABLES = "variables"
@@ -28,7 +28,7 @@ class AwsEndpoints(str, Enum):
 
 
 def trust_variables(authority: CertificateAuthority) -> dict[str, str]:
-    """The variables that make each runtime's TLS trust the harness CA (and keep trusting the system's CAs)."""
+    """The variables that make each runtime's TLS trust the harness CA (and still the system's CAs)."""
     bundle = str(authority.bundle_path)
     return {
         "NODE_EXTRA_CA_CERTS": str(authority.cert_path),

@@ -1,4 +1,4 @@
-"""The error response the front gives for a service the harness does not emulate, in that service's wire shape.
+"""The front's answer for a service the harness does not emulate, in that service's own wire shape.
 
 SDKs parse the code and message out of the protocol their service speaks (JSON `__type`, query-protocol
 `ErrorResponse`, S3's `Error`), so the function's exception names the service and the host. HTTP 400 keeps

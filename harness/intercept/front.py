@@ -1,10 +1,11 @@
-"""The HTTPS front: AWS host names inside function environments land here and go on to the emulator that owns them.
+"""The HTTPS front: AWS host names in function environments land here and go on to the emulator owning them.
 
-It listens on 127.0.0.1 (a free port), presents a certificate for whatever name the client asked for (SNI) from
-the local CA, picks the service from the SigV4 credential scope (or the host name when the request is unsigned),
-and forwards the request as plain HTTP to that service's emulator with the Host header unchanged (moto reads
-virtual-hosted bucket names from it). Bodies stream both ways; ``Expect: 100-continue`` is answered here. A
-service without an emulator gets an immediate error in its own protocol's shape (`errors.py`), never a call to AWS.
+It listens on 127.0.0.1 (a free port), presents a certificate for whatever name the client asked for (SNI)
+from the local CA, picks the service from the SigV4 credential scope (or the host name when the request is
+unsigned), and forwards the request as plain HTTP to that service's emulator with the Host header unchanged
+(moto reads virtual-hosted bucket names from it). Bodies stream both ways; ``Expect: 100-continue`` is
+answered here. A service without an emulator gets an immediate error in its own protocol's shape
+(`errors.py`), never a call to AWS.
 
 Known deviations from AWS:
 - HTTP/1.1 only (ALPN offers ``http/1.1``): HTTP/2-only APIs (Kinesis SubscribeToShard, Transcribe streaming)
@@ -46,7 +47,16 @@ from harness.intercept.hosts import parse_host, signing_service
 log = logging.getLogger(__name__)
 
 HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "expect"}
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "expect",
+    }
 )
 CHUNK = 65536
 CLIENT_IDLE_SECONDS = 120.0
@@ -96,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(ssl.SSLError, ConnectionError, TimeoutError):
             super().handle()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the stats and the function's own log say what happened; no access log on stderr
 
     def do_request(self) -> None:
@@ -118,11 +128,36 @@ class _Handler(BaseHTTPRequestHandler):
         except (ConnectionRefusedError, http.client.RemoteDisconnected, OSError) as exc:
             if self.wfile.closed:
                 raise
-            self._send_error(
-                UPSTREAM_DOWN_STATUS, UPSTREAM_DOWN_CODE, f"the {service} emulator at {upstream} failed: {exc}", service
-            )
+            message = f"the {service} emulator at {upstream} failed: {exc}"
+            self._send_error(UPSTREAM_DOWN_STATUS, UPSTREAM_DOWN_CODE, message, service)
 
-    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = do_request
+    def do_GET(self) -> None:
+        """Forward a GET."""
+        self.do_request()
+
+    def do_PUT(self) -> None:
+        """Forward a PUT."""
+        self.do_request()
+
+    def do_POST(self) -> None:
+        """Forward a POST."""
+        self.do_request()
+
+    def do_HEAD(self) -> None:
+        """Forward a HEAD."""
+        self.do_request()
+
+    def do_DELETE(self) -> None:
+        """Forward a DELETE."""
+        self.do_request()
+
+    def do_PATCH(self) -> None:
+        """Forward a PATCH."""
+        self.do_request()
+
+    def do_OPTIONS(self) -> None:
+        """Forward an OPTIONS (CORS preflight)."""
+        self.do_request()
 
     def _refuse(self, service: str, host: str) -> None:
         self.server.front.refuse(Unemulated(service, host))
@@ -252,7 +287,9 @@ class AwsFront(Backend):
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def _on_sni(self, sock: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _: ssl.SSLContext) -> None:
+    def _on_sni(
+        self, sock: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _: ssl.SSLContext
+    ) -> None:
         sock.context = self.authority.server_context(server_name)
         with contextlib.suppress(AttributeError):
             sock.server_name_seen = server_name  # type: ignore[union-attr]  # Host-less HTTP/1.0 requests

@@ -14,12 +14,8 @@ INTERCEPTED_SUFFIXES: tuple[str, ...] = (".amazonaws.com", ".api.aws", ".amazona
 
 _REGION = r"(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)"
 # S3's many host forms; the bucket (virtual-hosted style) is everything before the S3 label and may hold dots.
-_S3_LABEL = (
-    r"s3(?:-fips)?(?:-accelerate)?(?:\.dualstack)?(?:[.-](?P<s3region>" + _REGION + r"|external-1))?"
-)
-_S3_HOST = re.compile(
-    r"^(?:(?P<bucket>.+)\.)?" + _S3_LABEL + r"\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$"
-)
+_S3_LABEL = r"s3(?:-fips)?(?:-accelerate)?(?:\.dualstack)?(?:[.-](?P<s3region>" + _REGION + r"|external-1))?"
+_S3_HOST = re.compile(r"^(?:(?P<bucket>.+)\.)?" + _S3_LABEL + r"\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$")
 _SQS_LEGACY = re.compile(r"^(?:(?P<region>" + _REGION + r")\.)?queue\.amazonaws\.com$")
 _SUFFIX = re.compile(r"\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$")
 _REGION_LABEL = re.compile(_REGION)
@@ -67,7 +63,9 @@ def parse_host(host: str) -> AwsHost | None:
 
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
-_QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?(?:/|%2F)\d{8}(?:/|%2F)[^/%&]+(?:/|%2F)(?P<service>[^/%&]+)")
+_QUERY_SCOPE = re.compile(
+    r"X-Amz-Credential=[^&]*?(?:/|%2F)\d{8}(?:/|%2F)[^/%&]+(?:/|%2F)(?P<service>[^/%&]+)"
+)
 
 
 def signing_service(authorization: str | None, query: str = "") -> str | None:

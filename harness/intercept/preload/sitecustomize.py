@@ -6,9 +6,13 @@ MSK_HARNESS_AWS_SUFFIXES, and then runs the next ``sitecustomize`` on the path (
 Standard library only: it runs with the function's import path, not the harness's.
 """
 
+from __future__ import annotations
+
+import importlib
 import os
 import socket
 import sys
+from typing import Any
 
 _FRONT = os.environ.get("MSK_HARNESS_AWS_FRONT", "")
 _SUFFIXES = tuple(s for s in os.environ.get("MSK_HARNESS_AWS_SUFFIXES", "").split(",") if s)
@@ -16,64 +20,63 @@ _SUFFIXES = tuple(s for s in os.environ.get("MSK_HARNESS_AWS_SUFFIXES", "").spli
 _SENTINEL = "127.0.0.253"
 
 
-def _install(front_host, front_port):
+def _intercepted(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    return isinstance(host, str) and host.rstrip(".").lower().endswith(_SUFFIXES)
+
+
+def _is_https(port: object) -> bool:
+    return port in (443, "443", "https")
+
+
+def _install(front_host: str, front_port: int) -> None:
     real_getaddrinfo = socket.getaddrinfo
     real_gethostbyname = socket.gethostbyname
     real_gethostbyname_ex = socket.gethostbyname_ex
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
 
-    def intercepted(host):
-        if isinstance(host, bytes):
-            host = host.decode("ascii", "replace")
-        if not isinstance(host, str):
-            return False
-        name = host.rstrip(".").lower()
-        return name.endswith(_SUFFIXES)
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _intercepted(host):
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        socktype = kwargs.get("type", args[1] if len(args) > 1 else 0) or socket.SOCK_STREAM
+        proto = kwargs.get("proto", args[2] if len(args) > 2 else 0) or socket.IPPROTO_TCP
+        # Port 443 goes to the front; any other port to the same port on loopback, so nothing reaches AWS.
+        target = (front_host, front_port) if _is_https(port) else (front_host, int(port or 0))
+        return [(socket.AF_INET, socktype, proto, "", target)]
 
-    def https_port(port):
-        return port in (443, "443", "https")
+    def gethostbyname(host: str) -> str:
+        return _SENTINEL if _intercepted(host) else real_gethostbyname(host)
 
-    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
-        if not intercepted(host):
-            return real_getaddrinfo(host, port, family, type, proto, flags)
-        # Port 443 goes to the front; any other port to a closed local one, so nothing reaches AWS.
-        target = (front_host, front_port) if https_port(port) else (front_host, int(port or 0))
-        return [(socket.AF_INET, type or socket.SOCK_STREAM, proto or socket.IPPROTO_TCP, "", target)]
+    def gethostbyname_ex(host: str) -> tuple[str, list[str], list[str]]:
+        return (host, [], [_SENTINEL]) if _intercepted(host) else real_gethostbyname_ex(host)
 
-    def gethostbyname(host):
-        return _SENTINEL if intercepted(host) else real_gethostbyname(host)
-
-    def gethostbyname_ex(host):
-        if intercepted(host):
-            return (host, [], [_SENTINEL])
-        return real_gethostbyname_ex(host)
-
-    def redirect(address):
+    def redirect(address: Any) -> Any:
         if isinstance(address, tuple) and len(address) >= 2 and address[0] == _SENTINEL:
-            return (front_host, front_port) if https_port(address[1]) else (front_host, address[1])
+            return (front_host, front_port) if _is_https(address[1]) else (front_host, address[1])
         return address
 
-    def connect(self, address):
-        return real_connect(self, redirect(address))
+    def connect(self: Any, address: Any) -> None:
+        real_connect(self, redirect(address))
 
-    def connect_ex(self, address):
+    def connect_ex(self: Any, address: Any) -> int:
         return real_connect_ex(self, redirect(address))
 
     socket.getaddrinfo = getaddrinfo
     socket.gethostbyname = gethostbyname
     socket.gethostbyname_ex = gethostbyname_ex
-    socket.socket.connect = connect
-    socket.socket.connect_ex = connect_ex
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
 
 
-def _chain_next_sitecustomize():
+def _chain_next_sitecustomize() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     saved = list(sys.path)
     me = sys.modules.pop("sitecustomize", None)
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     try:
-        import sitecustomize  # noqa: F401 - the function's or the interpreter's own
+        importlib.import_module("sitecustomize")  # the function's or the interpreter's own
     except ImportError as exc:
         if exc.name != "sitecustomize":
             raise
