@@ -76,6 +76,7 @@ class FrontStats:
 
     forwarded: Counter[str] = field(default_factory=Counter)
     refused: Counter[Unemulated] = field(default_factory=Counter)
+    hosts: Counter[str] = field(default_factory=Counter)  # Host header of every forwarded request
 
 
 class _Server(ThreadingHTTPServer):
@@ -122,7 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         if upstream is None:
             self._refuse(service or "unknown", host)
             return
-        front.count(service)
+        front.count(service, host)
         try:
             self._forward(upstream, service)
         except (ConnectionRefusedError, http.client.RemoteDisconnected, OSError) as exc:
@@ -317,10 +318,18 @@ class AwsFront(Backend):
             self._thread.join(timeout=5)
             self._thread = None
 
-    def count(self, service: str) -> None:
+    def count(self, service: str, host: str) -> None:
         """Record one forwarded request."""
         with self._lock:
             self.stats.forwarded[service] += 1
+            self.stats.hosts[host] += 1
+
+    def snapshot(self) -> FrontStats:
+        """A copy of the counters so far."""
+        with self._lock:
+            return FrontStats(
+                Counter(self.stats.forwarded), Counter(self.stats.refused), Counter(self.stats.hosts)
+            )
 
     def refuse(self, call: Unemulated) -> None:
         """Record (and report) one call to a service without an emulator."""

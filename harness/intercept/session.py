@@ -132,7 +132,7 @@ class Interception(Backend):
         """What the function's calls used so far."""
         if self.front is None:
             return EndpointUse(self.mode.value)
-        stats = self.front.stats
+        stats = self.front.snapshot()
         return EndpointUse(
             self.mode.value,
             dict(stats.forwarded),
