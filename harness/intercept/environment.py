@@ -45,6 +45,7 @@ def function_environment(
     runtime: str,
     code_dir: Path,
     front_port: int | None,
+    front_plain_port: int | None = None,
     authority: CertificateAuthority | None,
     stack_env: Mapping[str, str],
     function_variables: Mapping[str, str],
@@ -60,6 +61,8 @@ def function_environment(
         raise ValueError(f"aws_endpoints {mode.value} needs a running front and its CA")
     out.update(trust_variables(authority))
     out["MSK_HARNESS_AWS_FRONT"] = f"127.0.0.1:{front_port}"
+    if front_plain_port is not None:
+        out["MSK_HARNESS_AWS_FRONT_HTTP"] = f"127.0.0.1:{front_plain_port}"
     out["MSK_HARNESS_AWS_SUFFIXES"] = ",".join(INTERCEPTED_SUFFIXES)
     if runtime.startswith("python"):
         # Lambda puts the task root on the import path; our sitecustomize goes first and chains to any other.

@@ -10,7 +10,8 @@ answered here. A service without an emulator gets an immediate error in its own 
 Known deviations from AWS:
 - HTTP/1.1 only (ALPN offers ``http/1.1``): HTTP/2-only APIs (Kinesis SubscribeToShard, Transcribe streaming)
   cannot be reached through the front.
-- Plain ``http://`` calls to AWS hosts (port 80) are not intercepted.
+- Emulators see plain HTTP, so URLs they build from the request (moto's SQS ``QueueUrl``) say ``http://``;
+  the front answers on port 80 too, so a client that follows such a URL still lands here.
 - Unemulated services answer HTTP 400 ``HarnessServiceNotEmulated``, a code AWS does not have.
 """
 
@@ -91,6 +92,7 @@ class _NoDelayConnection(http.client.HTTPConnection):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     front: AwsFront
+    tls: bool  # False: the plain-HTTP listener for port 80 in the function (http:// AWS URLs)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -103,7 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw.settimeout(CLIENT_IDLE_SECONDS)
         # Headers and body go out in separate writes: without NODELAY, Nagle + delayed ACK add ~40 ms.
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.request = self.connection = front.tls.wrap_socket(raw, server_side=True)
+        self.connection = raw
+        if self.server.tls:
+            self.request = self.connection = front.tls.wrap_socket(raw, server_side=True)
         self.rfile = self.connection.makefile("rb", self.rbufsize)
         self.wfile = self.connection.makefile("wb", 0)
         self._upstreams: dict[str, http.client.HTTPConnection] = {}
@@ -296,8 +300,8 @@ class AwsFront(Backend):
         # The context that accepts connections; its SNI callback swaps in the leaf for the asked-for name.
         self.tls = authority.make_context(None)
         self.tls.sni_callback = self._on_sni
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._servers: list[_Server] = []
+        self._threads: list[threading.Thread] = []
 
     def _on_sni(
         self, sock: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _: ssl.SSLContext
@@ -308,26 +312,39 @@ class AwsFront(Backend):
 
     @property
     def port(self) -> int:
-        """The TCP port the front listens on (127.0.0.1)."""
-        if self._server is None:
-            raise RuntimeError("the AWS front is not started")
-        return int(self._server.server_address[1])
+        """The HTTPS port on 127.0.0.1 (where the function's port 443 goes)."""
+        return self._port(tls=True)
+
+    @property
+    def plain_port(self) -> int:
+        """The plain-HTTP port on 127.0.0.1 (where the function's port 80 goes)."""
+        return self._port(tls=False)
+
+    def _port(self, *, tls: bool) -> int:
+        for server in self._servers:
+            if server.tls == tls:
+                return int(server.server_address[1])
+        raise RuntimeError("the AWS front is not started")
 
     def _start(self) -> None:
-        server = _Server(("127.0.0.1", 0), _Handler, bind_and_activate=True)
-        server.front = self
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="aws-front", daemon=True)
-        self._thread.start()
+        for tls in (True, False):
+            server = _Server(("127.0.0.1", 0), _Handler, bind_and_activate=True)
+            server.front = self
+            server.tls = tls
+            self._servers.append(server)
+            name = "aws-front-https" if tls else "aws-front-http"
+            thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
     def _stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._servers.clear()
+        self._threads.clear()
 
     def count(self, service: str, host: str) -> None:
         """Record one forwarded request."""

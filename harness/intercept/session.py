@@ -123,6 +123,7 @@ class Interception(Backend):
             runtime=runtime,
             code_dir=code_dir,
             front_port=self.front.port if self.front is not None else None,
+            front_plain_port=self.front.plain_port if self.front is not None else None,
             authority=self.authority,
             stack_env=stack_env,
             function_variables=function_variables,

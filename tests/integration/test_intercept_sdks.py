@@ -162,3 +162,25 @@ def test_an_unemulated_service_fails_at_once_naming_service_and_host(
     use = interception.use()
     assert use.refused == {"dynamodb at dynamodb.us-east-1.amazonaws.com": 1}, use
     assert "refused a call to dynamodb.us-east-1.amazonaws.com" in log
+
+
+@pytest.mark.parametrize("name", sorted(SDKS))
+def test_sqs_round_trip_follows_the_queue_url_moto_returns(
+    name: str, interception: Interception, moto: MotoServer, tmp_path: Path
+) -> None:
+    sdk = SDKS[name]
+    require_sdk(sdk)
+    queue = f"probe-{name.replace('.', '-')}"
+    with start_function(sdk, interception, moto, tmp_path) as runtime:
+        ok, body = invoke(runtime, {"probe": "sqs", "queue": queue})
+        log = runtime.log_path.read_text()
+    assert ok, (body, log[-2000:])
+    assert body["body"].startswith("hello from")
+    assert body["queueUrl"].endswith(f"/123456789012/{queue}")
+    assert interception.use().intercepted.get("sqs", 0) >= 3
+    # The message really went through moto's queue (and was received from it).
+    attributes = moto.sqs_client().get_queue_attributes(
+        QueueUrl=moto.sqs_client().get_queue_url(QueueName=queue)["QueueUrl"],
+        AttributeNames=["ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"

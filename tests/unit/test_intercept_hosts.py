@@ -127,6 +127,7 @@ def env_for(mode: AwsEndpoints, runtime: str, variables: dict[str, str] | None =
         runtime=runtime,
         code_dir=Path("/code"),
         front_port=4443,
+        front_plain_port=4080,
         authority=_Authority(),  # type: ignore[arg-type]  # only the two paths are read
         stack_env=STACK,
         function_variables=variables or {},
@@ -141,6 +142,7 @@ def test_intercept_mode_drops_endpoint_variables_and_adds_front_trust_and_preloa
     env = env_for(AwsEndpoints.INTERCEPT, "python3.12")
     assert not any(k.startswith("AWS_ENDPOINT_URL") for k in env)
     assert env["MSK_HARNESS_AWS_FRONT"] == "127.0.0.1:4443"
+    assert env["MSK_HARNESS_AWS_FRONT_HTTP"] == "127.0.0.1:4080"
     assert env["MSK_HARNESS_AWS_SUFFIXES"] == ".amazonaws.com,.api.aws,.amazonaws.com.cn"
     assert env["PYTHONPATH"] == f"{PYTHON_PRELOAD_DIR}:/code"
     assert env["NODE_EXTRA_CA_CERTS"] == env["MSK_HARNESS_CA_CERT"] == "/ca/ca.pem"

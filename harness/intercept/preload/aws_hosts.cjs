@@ -3,11 +3,12 @@
 // Preloaded with `node --require` (NODE_OPTIONS) before the runtime bootstrap and the handler, so it covers
 // CommonJS and ES module handlers alike. It acts only when MSK_HARNESS_AWS_FRONT ("127.0.0.1:PORT") is set:
 // connections to hosts ending in MSK_HARNESS_AWS_SUFFIXES on port 443 go to the front (TLS still verifies the
-// AWS name, against the harness CA given in NODE_EXTRA_CA_CERTS); other ports go to a closed local port, so
-// nothing reaches AWS. dns.lookup answers a sentinel loopback address that connect maps the same way.
+// AWS name, against the harness CA given in NODE_EXTRA_CA_CERTS), port 80 to its plain listener
+// (MSK_HARNESS_AWS_FRONT_HTTP); other ports go to a closed local port, so nothing reaches AWS. dns.lookup answers a sentinel loopback address that connect maps the same way.
 "use strict";
 
 const FRONT = process.env.MSK_HARNESS_AWS_FRONT || "";
+const FRONT_HTTP = process.env.MSK_HARNESS_AWS_FRONT_HTTP || "";
 const SUFFIXES = (process.env.MSK_HARNESS_AWS_SUFFIXES || "").split(",").filter(Boolean);
 const SENTINEL = "127.0.0.253";
 
@@ -23,10 +24,14 @@ if (FRONT && SUFFIXES.length) {
     const name = host.replace(/\.$/, "").toLowerCase();
     return SUFFIXES.some((suffix) => name.endsWith(suffix));
   };
-  const isHttps = (port) => port === undefined || Number(port) === 443;
+  const httpPort = FRONT_HTTP ? Number(FRONT_HTTP.slice(FRONT_HTTP.lastIndexOf(":") + 1)) : null;
+  // 443 -> the HTTPS front, 80 -> its plain listener, anything else -> that port on loopback (closed).
   const target = (host, port) => {
     if (!(intercepted(host) || host === SENTINEL)) return null;
-    return { host: frontHost, port: isHttps(port) ? frontPort : Number(port) };
+    const wanted = port === undefined ? 443 : Number(port);
+    if (wanted === 443) return { host: frontHost, port: frontPort };
+    if (wanted === 80 && httpPort) return { host: frontHost, port: httpPort };
+    return { host: frontHost, port: wanted };
   };
 
   const realConnect = net.Socket.prototype.connect;

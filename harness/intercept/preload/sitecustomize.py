@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 _FRONT = os.environ.get("MSK_HARNESS_AWS_FRONT", "")
+_FRONT_HTTP = os.environ.get("MSK_HARNESS_AWS_FRONT_HTTP", "")
 _SUFFIXES = tuple(s for s in os.environ.get("MSK_HARNESS_AWS_SUFFIXES", "").split(",") if s)
 # What gethostbyname answers for AWS hosts; a connect to it on port 443 goes to the front instead.
 _SENTINEL = "127.0.0.253"
@@ -30,7 +31,20 @@ def _is_https(port: object) -> bool:
     return port in (443, "443", "https")
 
 
-def _install(front_host: str, front_port: int) -> None:
+def _is_http(port: object) -> bool:
+    return port in (80, "80", "http")
+
+
+def _install(front_host: str, front_port: int, http_port: int | None) -> None:
+    def target(port: Any) -> tuple[str, int]:
+        # 443 -> the HTTPS front, 80 -> its plain listener, anything else -> that port on loopback (closed),
+        # so nothing reaches AWS.
+        if _is_https(port):
+            return (front_host, front_port)
+        if _is_http(port) and http_port is not None:
+            return (front_host, http_port)
+        return (front_host, int(port or 0))
+
     real_getaddrinfo = socket.getaddrinfo
     real_gethostbyname = socket.gethostbyname
     real_gethostbyname_ex = socket.gethostbyname_ex
@@ -42,9 +56,7 @@ def _install(front_host: str, front_port: int) -> None:
             return real_getaddrinfo(host, port, *args, **kwargs)
         socktype = kwargs.get("type", args[1] if len(args) > 1 else 0) or socket.SOCK_STREAM
         proto = kwargs.get("proto", args[2] if len(args) > 2 else 0) or socket.IPPROTO_TCP
-        # Port 443 goes to the front; any other port to the same port on loopback, so nothing reaches AWS.
-        target = (front_host, front_port) if _is_https(port) else (front_host, int(port or 0))
-        return [(socket.AF_INET, socktype, proto, "", target)]
+        return [(socket.AF_INET, socktype, proto, "", target(port))]
 
     def gethostbyname(host: str) -> str:
         return _SENTINEL if _intercepted(host) else real_gethostbyname(host)
@@ -54,7 +66,7 @@ def _install(front_host: str, front_port: int) -> None:
 
     def redirect(address: Any) -> Any:
         if isinstance(address, tuple) and len(address) >= 2 and address[0] == _SENTINEL:
-            return (front_host, front_port) if _is_https(address[1]) else (front_host, address[1])
+            return target(address[1])
         return address
 
     def connect(self: Any, address: Any) -> None:
@@ -88,5 +100,5 @@ def _chain_next_sitecustomize() -> None:
 
 if _FRONT and _SUFFIXES:
     _host, _, _port = _FRONT.rpartition(":")
-    _install(_host, int(_port))
+    _install(_host, int(_port), int(_FRONT_HTTP.rpartition(":")[2]) if _FRONT_HTTP else None)
 _chain_next_sitecustomize()
