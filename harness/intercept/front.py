@@ -25,7 +25,7 @@ import socket
 import ssl
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -145,6 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self.wfile.closed:
                 raise
             message = f"the {service} emulator at {upstream} failed: {exc}"
+            self.close_connection = True  # the request body may be half read
             self._send_error(UPSTREAM_DOWN_STATUS, UPSTREAM_DOWN_CODE, message, service)
 
     def do_GET(self) -> None:
@@ -203,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
         for _ in self._body_chunks():
             pass
 
-    def _body_chunks(self) -> Any:
+    def _body_chunks(self) -> Iterator[bytes]:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             while True:
                 size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"0", 16)
