@@ -8,6 +8,7 @@ every SDK from retrying: the call fails at once instead of backing off against s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -26,11 +27,11 @@ class ErrorResponse:
     body: bytes
 
 
-def not_emulated_message(service: str, host: str) -> str:
-    """Why the call failed, naming the service and host."""
+def not_emulated_message(service: str, host: str, emulated: Iterable[str]) -> str:
+    """Why the call failed, naming the service, the host and what this run does answer."""
     return (
-        f"msk-harness does not emulate the AWS service '{service}' (request to {host}); the harness answers "
-        "firehose, s3, sqs, sns and sts. The call was not sent to AWS."
+        f"msk-harness does not emulate the AWS service '{service}' (request to {host}); this run answers "
+        f"{', '.join(sorted(emulated))}. The call was not sent to AWS."
     )
 
 

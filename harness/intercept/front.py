@@ -179,7 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _refuse(self, service: str, host: str) -> None:
         self.server.front.refuse(Unemulated(service, host))
         self._drain_body()
-        self._send_error(NOT_EMULATED_STATUS, NOT_EMULATED_CODE, not_emulated_message(service, host), service)
+        message = not_emulated_message(service, host, self.server.front.routes)
+        self._send_error(NOT_EMULATED_STATUS, NOT_EMULATED_CODE, message, service)
 
     def _send_error(self, status: int, code: str, message: str, service: str) -> None:
         content_type = self.headers.get("Content-Type", "")

@@ -166,7 +166,8 @@ def test_a_function_pythonpath_follows_the_preload() -> None:
 
 
 def test_not_emulated_errors_speak_each_protocol() -> None:
-    message = not_emulated_message("dynamodb", "dynamodb.us-east-1.amazonaws.com")
+    message = not_emulated_message("dynamodb", "dynamodb.us-east-1.amazonaws.com", ["sqs", "firehose"])
+    assert "this run answers firehose, sqs." in message
     common = {"status": 400, "code": "HarnessServiceNotEmulated", "message": message, "request_id": "r-1"}
     as_json = error_response(service="dynamodb", json_target=True, form_body=False, **common)  # type: ignore[arg-type]
     assert json.loads(as_json.body)["__type"] == "HarnessServiceNotEmulated"
