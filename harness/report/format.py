@@ -108,6 +108,7 @@ def summary_rows(result: RunResult) -> list[tuple[str, str]]:
         ("order violations", f"{len(report.order_violations):,}"),
         ("invocations", f"{result.invocations:,} ({result.failed_invocations:,} failed)"),
         ("function errors", errors or "none"),
+        *([("AWS endpoints", result.aws_endpoints.describe())] if result.aws_endpoints is not None else []),
         (
             "objects",
             f"{stats.count:,} in {stats.hours} hour prefix(es), {human_bytes(stats.total_bytes)} total"

@@ -27,9 +27,11 @@ from typing import Any
 
 from firehose_emulator.hooks import EmulatorHooks
 from harness.backends.stack import Stack, StackConfig
-from harness.clock import Clock
+from harness.clock import Clock, SystemClock
 from harness.esm.mapping import EventSourceMapping
 from harness.esm.settings import EsmConfig
+from harness.intercept.environment import AwsEndpoints
+from harness.intercept.session import Interception, routes_from_env
 from harness.lifecycle import Backend, BackendError
 from harness.runtime import FunctionConfig, FunctionRuntime, RuntimeOptions
 from harness.runtime.env_vars import CREDENTIAL_KEYS, RESERVED_KEYS
@@ -151,6 +153,7 @@ class Pipeline(Backend):
         self.stack: Stack | None = None
         self.runtime: FunctionRuntime | None = None
         self.esm: EventSourceMapping | None = None
+        self.interception: Interception | None = None
 
     # --- what the runner reads ------------------------------------------------------------------------
     @property
@@ -206,7 +209,9 @@ class Pipeline(Backend):
             clock=self.clock,
         ).start()
         self._create_resources()
+        self.interception = self._make_interception().start()
         self.runtime = self._make_runtime().start()
+        self.interception.notice_path = self.runtime.log_path
         self.esm = EventSourceMapping(
             self._esm_config(),
             self.runtime,
@@ -273,12 +278,28 @@ class Pipeline(Backend):
         for start in range(0, len(keys), 1000):
             s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000]})
 
+    def _make_interception(self) -> Interception:
+        stack = self._stack()
+        moto = stack.s3.endpoint_url if self.backends.s3 == "embedded" else None
+        return Interception(
+            AwsEndpoints(self.spec.function.aws_endpoints),
+            routes_from_env(stack.env(), moto_url=moto),
+            rng=random.Random(self._rng.getrandbits(64)),
+            now=SystemClock().now,  # TLS clients check certificate validity against the real wall clock
+        )
+
     def _make_runtime(self) -> FunctionRuntime:
         fn = self.spec.function
         region = self.backends.region
-        extra = {
-            k: v for k, v in self._stack().env().items() if k not in RESERVED_KEYS or k in CREDENTIAL_KEYS
-        }
+        assert self.interception is not None
+        extra = self.interception.function_env(
+            runtime=fn.runtime,
+            code_dir=self.code_dir,
+            stack_env={
+                k: v for k, v in self._stack().env().items() if k not in RESERVED_KEYS or k in CREDENTIAL_KEYS
+            },
+            function_variables=fn.environment,
+        )
         config = FunctionConfig(
             name=fn.name,
             runtime=fn.runtime,
@@ -308,7 +329,7 @@ class Pipeline(Backend):
     def _stop(self) -> None:
         # Reverse data-flow order; keep going when one part fails to stop, report the first error.
         first: Exception | None = None
-        for part in (self.esm, self.runtime, self.stack):
+        for part in (self.esm, self.runtime, self.interception, self.stack):
             if part is None:
                 continue
             try:
@@ -316,6 +337,7 @@ class Pipeline(Backend):
             except Exception as exc:
                 first = first or exc
         self.esm = self.runtime = self.stack = None
+        self.interception = None
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
         if first is not None:

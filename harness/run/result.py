@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from harness.intercept.session import EndpointUse
 from harness.verify.result import VerificationReport
 
 
@@ -73,6 +74,7 @@ class RunResult:
     verification: VerificationReport  # empty (nothing produced or read) when the run failed before verifying
     error: str | None = None  # set when the run could not complete (a backend failed, interrupted, ...)
     usage: Usage | None = None  # what the run consumed (None when the pipeline never came up)
+    aws_endpoints: EndpointUse | None = None  # which path the function's AWS calls took (harness/intercept)
 
     @property
     def passed(self) -> bool:

@@ -31,6 +31,7 @@ from typing import Any
 
 from harness.clock import Clock, ScaledClock, SystemClock
 from harness.faults import FaultTimeline, PipelineInjectors
+from harness.intercept.session import EndpointUse
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
 from harness.progress import NullProgress, Progress, Snapshot
 from harness.run.pipeline import Pipeline
@@ -179,6 +180,7 @@ class _Run:
             cwd=self.options.cwd,
             code_dir=self.options.code_dir,
         )
+        endpoint_use: EndpointUse | None = None
         with self.options.progress as progress:
             self._progress = progress
             self._show()
@@ -200,6 +202,7 @@ class _Run:
                 self._show()
                 self.stats = _invocation_stats(pipeline)
                 self.usage = self._usage(pipeline, clock_start)
+                endpoint_use = pipeline.interception.use() if pipeline.interception is not None else None
                 stop_error = _stop_quietly(pipeline)
                 error = error or stop_error
         invocations, failed, errors = self.stats
@@ -219,6 +222,7 @@ class _Run:
             verification=report if report is not None else empty_report(len(self.ledger)),
             error=error,
             usage=self.usage,
+            aws_endpoints=endpoint_use,
         )
 
     def _drive(self, pipeline: Pipeline) -> tuple[VerificationReport | None, str | None]:

@@ -175,6 +175,7 @@ class ScenarioBuilder:
             environment=MappingProxyType(dict(raw.get("env", {}))),
             timeout_seconds=timeout,
             memory_mb=raw.get("memory", 128),
+            aws_endpoints=raw.get("aws_endpoints", "both"),
         )
 
     def _check_firehose(self, firehose: FirehoseSpec) -> None:

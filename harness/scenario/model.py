@@ -63,6 +63,7 @@ class FunctionSpec:
     environment: Mapping[str, str] = field(default_factory=_empty)
     timeout_seconds: int = 3
     memory_mb: int = 128
+    aws_endpoints: str = "both"  # variables | intercept | both (harness/intercept)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             {"harness.clock", "harness.closing", "harness.exits", "harness.lifecycle", "harness.processes"}
         ),
     ),
-    ("backends", frozenset({"harness.backends"})),
+    ("backends", frozenset({"harness.backends", "harness.intercept"})),
     ("engines", frozenset({"harness.esm", "harness.runtime"})),
     (
         "inputs and checks",
