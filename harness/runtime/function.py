@@ -1,9 +1,10 @@
 """One Lambda function: its configuration, invocation results, and the runtime that runs its environments.
 
-`FunctionRuntime` starts execution environments (real processes: ``awslambdaric`` for Python, our Node.js
-bootstrap, or the function's own ``bootstrap`` for ``provided.*``) behind a Runtime API server, reuses warm
-ones, creates new ones up to ``max_environments``, enforces the timeout on the injected clock, and writes
-START/END/REPORT lines to ``<log_dir>/<function>.log``.
+`FunctionRuntime` starts execution environments (real processes: ``awslambdaric`` on the runtime's own Python
+environment, our Node.js bootstrap beside the runtime's AWS SDK, or the function's own ``bootstrap`` for
+``provided.*``; see `harness.runtime.world`) behind a Runtime API server, reuses warm ones, creates new ones
+up to ``max_environments``, enforces the timeout on the injected clock, and writes START/END/REPORT lines to
+``<log_dir>/<function>.log``.
 
 Known deviations from AWS:
 - The deadline is epoch milliseconds on the injected clock, but runtimes compute remaining time with the
@@ -23,9 +24,7 @@ Example::
 from __future__ import annotations
 
 import itertools
-import os
 import random
-import shutil
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -50,10 +49,12 @@ from harness.runtime.env_vars import (
     log_stream_name,
     trace_id,
 )
-from harness.runtime.environment import BOOTSTRAP_DIR, ExecutionEnvironment, runtime_command
-from harness.runtime.errors import exit_error, injected_error, timeout_error
+from harness.runtime.environment import ExecutionEnvironment
+from harness.runtime.errors import injected_error, timeout_error
 from harness.runtime.faults import FaultAction, FaultRule, InvocationFaults
 from harness.runtime.logs import FunctionLog, InvocationRecord, end_line, report_line, start_line
+from harness.runtime.provision import ProvisionError
+from harness.runtime.world import BOOTSTRAP_DIR, FunctionWorld, prepare_world
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -116,6 +117,7 @@ class FunctionRuntime(Backend):
         self._invoke_index = itertools.count()
         self._spawner: ThreadPoolExecutor | None = None
         self._log: FunctionLog | None = None
+        self._world: FunctionWorld | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     @property
@@ -127,6 +129,11 @@ class FunctionRuntime(Backend):
         """The invocation log so far (completion order)."""
         return self._log.records() if self._log is not None else []
 
+    @property
+    def runs_on(self) -> str | None:
+        """Which interpreter really runs the function (the harness's own when the runtime's is missing)."""
+        return self._world.runs_on if self._world is not None else None
+
     def environment_count(self) -> int:
         """How many environments exist right now (idle or busy)."""
         with self._pool:
@@ -136,9 +143,10 @@ class FunctionRuntime(Backend):
         cfg = self.config
         if not cfg.code_dir.is_dir():
             raise BackendError(f"code_dir {cfg.code_dir} is not a directory")
-        runtime_command(cfg.runtime, cfg.handler, cfg.code_dir)  # checks a provided bootstrap early
-        if cfg.runtime.startswith("nodejs") and shutil.which("node") is None:
-            raise BackendError(f"runtime {cfg.runtime} needs `node` on PATH")
+        try:
+            self._world = prepare_world(cfg.name, cfg.runtime, cfg.handler, cfg.code_dir, cfg.layers)
+        except ProvisionError as exc:
+            raise BackendError(f"cannot provide runtime {cfg.runtime}: {exc}") from exc
         self._log = FunctionLog(self.log_path)
         # One long-lived thread forks every runtime process, so PR_SET_PDEATHSIG stays armed.
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lambda-{cfg.name}-spawner")
@@ -157,12 +165,17 @@ class FunctionRuntime(Backend):
             self._spawner = None
         if self._log is not None:
             self._log.close()
+        if self._world is not None:
+            self._world.close()
+            self._world = None
 
     # -- environments ----------------------------------------------------------------------------------------
     def _create_environment(self) -> ExecutionEnvironment:
         cfg = self.config
         assert self._spawner is not None
         assert self._log is not None
+        assert self._world is not None
+        world = self._world
         env_id = next(self._env_ids)
         channel = EnvironmentChannel(env_id)
         api = self._server.open(channel)
@@ -174,11 +187,12 @@ class FunctionRuntime(Backend):
             handler=cfg.handler,
             memory_mb=cfg.memory_mb,
             region=cfg.region,
-            task_root=str(cfg.code_dir),
+            task_root=str(world.files.task_root),
             runtime_dir=str(BOOTSTRAP_DIR),
             runtime_api=api,
             log_stream=stream,
-            path=os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            paths=world.paths,
+            tmp_dir=str(world.files.tmp_dir(env_id)),
             function_variables=cfg.environment,
             extra_env=self._extra_env,
         )
@@ -186,12 +200,14 @@ class FunctionRuntime(Backend):
             return ExecutionEnvironment(
                 env_id=env_id,
                 channel=channel,
-                argv=runtime_command(cfg.runtime, cfg.handler, cfg.code_dir),
+                argv=world.argv,
                 env=variables,
-                cwd=cfg.code_dir,
+                cwd=world.files.task_root,
                 spawner=self._spawner,
                 write_log=self._log.write,
                 log_lock=self._log.lock,
+                memory_limit_mb=cfg.memory_mb,
+                file_size_limit_bytes=cfg.ephemeral_storage_mb * 1024 * 1024,
             )
         except BaseException:
             self._server.close(channel)
@@ -241,6 +257,8 @@ class FunctionRuntime(Backend):
     def _discard(self, env: ExecutionEnvironment) -> None:
         env.stop(grace_seconds=0.0 if not env.alive else self.options.stop_grace_seconds)
         self._server.close(env.channel)
+        if self._world is not None:
+            self._world.files.drop_tmp(env.env_id)
 
     def _wait_settled(self, env: ExecutionEnvironment, seconds: float) -> bool:
         """Wait up to `seconds` of clock time for init to finish or fail; True if it settled."""
@@ -315,7 +333,7 @@ class FunctionRuntime(Backend):
             env.assign(inv)
             code = env.proc.poll()
             if code is not None:  # died while idle, before its exit watcher could see this invocation
-                inv.answer(exit_error(request_id, code))
+                inv.answer(env.exit_answer(request_id, code))
             if action is FaultAction.CRASH and clock.wait(inv.delivered, deadline - clock.monotonic()):
                 env.kill()
         clock.wait(inv.done, deadline - clock.monotonic())
@@ -370,7 +388,7 @@ class FunctionRuntime(Backend):
             env.kill()  # still initialising when its time ran out
             answer = timeout_error(request_id, float(self.config.timeout_seconds))
         elif answer is None:
-            answer = exit_error(request_id, env.proc.wait())
+            answer = env.exit_answer(request_id, env.proc.wait())
         outcome = _OUTCOMES[answer.kind]
         env.mark(start_line(request_id))
         env.mark(end_line(request_id))

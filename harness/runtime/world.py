@@ -1,0 +1,121 @@
+"""What a function's processes see: which program runs the runtime, its search paths, its files.
+
+`prepare_world` builds (or reuses from the per-user cache) the runtime's environment, lays out the function's
+files (`FunctionFiles`) and returns the argv and path variables every execution environment of the function
+starts with. The search paths follow AWS's order: the function's own code, then layers, then what the runtime
+ships (https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html).
+
+Known deviations from AWS:
+- ``PATH`` is the runtime's bin directory, then the harness's own ``PATH``, then the layers' ``bin``; a
+  function that shells out can reach host tools Lambda does not have.
+- ``nodejs22.x`` runs on whatever ``node`` is installed (``runs_on`` says which), and the Node.js SDK has the
+  clients listed in ``runtime_facts.json``, not every ``@aws-sdk`` package.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.runtime.provision import node_environment, python_environment
+from harness.runtime.sandbox import FunctionFiles
+
+BOOTSTRAP_DIR = Path(__file__).parent / "bootstraps"
+NODE_BOOTSTRAP = BOOTSTRAP_DIR / "node_runtime.mjs"
+PYTHON_BOOTSTRAP = BOOTSTRAP_DIR / "python_runtime.py"
+READ_ONLY_VARIABLE = "_MSK_HARNESS_READ_ONLY"  # read (and removed) by the Python bootstrap
+
+
+@dataclass
+class FunctionWorld:
+    """The argv, search paths and files shared by every execution environment of one function."""
+
+    files: FunctionFiles
+    argv: list[str]
+    runs_on: str  # "python3.12 on CPython 3.12.1 (...)": which interpreter really runs it
+    paths: dict[str, str] = field(default_factory=dict)  # PATH, LD_LIBRARY_PATH, PYTHONPATH / NODE_PATH
+
+    def close(self) -> None:
+        """Delete the function's files."""
+        self.files.close()
+
+
+def _joined(*parts: Path | str) -> str:
+    return os.pathsep.join(str(p) for p in parts if str(p))
+
+
+def _check_bootstrap(bootstrap: Path) -> None:
+    if not bootstrap.is_file():
+        raise FileNotFoundError(
+            f"a provided runtime needs an executable {bootstrap.name} in the code directory"
+        )
+    if not os.access(bootstrap, os.X_OK):
+        raise PermissionError(f"{bootstrap} is not executable (chmod +x it)")
+
+
+def prepare_world(
+    name: str, runtime: str, handler: str, code_dir: Path, layers: Sequence[Path] = ()
+) -> FunctionWorld:
+    """Provision the runtime and lay out the function's files (raises on a missing runtime or bad layer)."""
+    if runtime.startswith("provided"):
+        _check_bootstrap(code_dir / "bootstrap")
+    files = FunctionFiles(name, code_dir, layers)
+    try:
+        return _world_for(files, runtime, handler)
+    except BaseException:
+        files.close()
+        raise
+
+
+def _world_for(files: FunctionFiles, runtime: str, handler: str) -> FunctionWorld:
+    task, opt = files.task_root, files.opt
+    host_path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+    library_path = _joined(task, task / "lib", opt / "lib")
+    if runtime.startswith("python"):
+        env = python_environment(runtime)
+        version = runtime.removeprefix("python")
+        python_path = _joined(
+            task, opt / "python" / "lib" / f"python{version}" / "site-packages", opt / "python"
+        )
+        return FunctionWorld(
+            files,
+            [str(env.python), str(PYTHON_BOOTSTRAP), handler],
+            env.describe(),
+            {
+                "PATH": _joined(env.python.parent, host_path, opt / "bin"),
+                "LD_LIBRARY_PATH": library_path,
+                "PYTHONPATH": python_path,
+                READ_ONLY_VARIABLE: _joined(task, opt),
+            },
+        )
+    if runtime.startswith("nodejs"):
+        node = node_environment(runtime)
+        major = runtime.removeprefix("nodejs").split(".")[0]
+        files.link_node_modules(node.node_modules)
+        node_path = _joined(
+            opt / "nodejs" / f"node{major}" / "node_modules",
+            opt / "nodejs" / "node_modules",
+            node.node_modules,
+            BOOTSTRAP_DIR,
+            task,
+        )
+        return FunctionWorld(
+            files,
+            [str(node.node), str(NODE_BOOTSTRAP)],
+            node.describe(),
+            {
+                "PATH": _joined(node.node.parent, host_path, opt / "bin"),
+                "LD_LIBRARY_PATH": library_path,
+                "NODE_PATH": node_path,
+            },
+        )
+    bootstrap = task / "bootstrap"
+    _check_bootstrap(bootstrap)
+    return FunctionWorld(
+        files,
+        [str(bootstrap)],
+        f"{runtime} ({bootstrap.name} from the code directory)",
+        {"PATH": _joined(host_path, opt / "bin"), "LD_LIBRARY_PATH": library_path},
+    )
