@@ -160,6 +160,7 @@ class _Run:
         self.load_summary: LoadSummary | None = None
         self.diagnostics = RunDiagnostics(settled=False)
         self.stats: tuple[int, int, dict[str, int]] = (0, 0, {})
+        self.runs_on: str | None = None
         self.usage: Usage | None = None
         self._progress: Progress | None = None
         self._last_sample_wall = -1e9
@@ -198,6 +199,7 @@ class _Run:
                 self.phase = "stopping"
                 self._show()
                 self.stats = _invocation_stats(pipeline)
+                self.runs_on = pipeline.runtime.runs_on if pipeline.runtime is not None else None
                 self.usage = self._usage(pipeline, clock_start)
                 stop_error = _stop_quietly(pipeline)
                 error = error or stop_error
@@ -218,6 +220,7 @@ class _Run:
             verification=report if report is not None else empty_report(len(self.ledger)),
             error=error,
             usage=self.usage,
+            function_runs_on=self.runs_on,
         )
 
     def _drive(self, pipeline: Pipeline) -> tuple[VerificationReport | None, str | None]:

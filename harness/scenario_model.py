@@ -63,6 +63,8 @@ class FunctionSpec:
     environment: Mapping[str, str] = field(default_factory=_empty)
     timeout_seconds: int = 3
     memory_mb: int = 128
+    layers: tuple[Path, ...] = ()  # directories or .zip files, laid out as /opt in this order
+    ephemeral_storage_mb: int = 512
 
 
 @dataclass(frozen=True)

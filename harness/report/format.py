@@ -108,6 +108,7 @@ def summary_rows(result: RunResult) -> list[tuple[str, str]]:
         ("order violations", f"{len(report.order_violations):,}"),
         ("invocations", f"{result.invocations:,} ({result.failed_invocations:,} failed)"),
         ("function errors", errors or "none"),
+        *([("function ran on", result.function_runs_on)] if result.function_runs_on else []),
         (
             "objects",
             f"{stats.count:,} in {stats.hours} hour prefix(es), {human_bytes(stats.total_bytes)} total"
