@@ -46,7 +46,11 @@ def make_runtime(tmp_path: Path) -> Iterator[MakeRuntime]:
         **cfg: Any,
     ) -> FunctionRuntime:
         config = FunctionConfig(
-            name=code.replace("_", "-"), runtime=runtime, handler=handler, code_dir=FUNCTIONS / code, **cfg
+            name=Path(code).name.replace("_", "-"),
+            runtime=runtime,
+            handler=handler,
+            code_dir=FUNCTIONS / code,
+            **cfg,
         )
         fn = FunctionRuntime(
             config, clock=SystemClock(), rng=random.Random(9), log_dir=tmp_path, extra_env=extra_env or {}
@@ -226,3 +230,37 @@ def test_node_init_errors_have_aws_types(
     assert result.error_type == error_type
     assert body["errorType"] == error_type
     assert body["errorMessage"].startswith(message)
+
+
+def test_python_syntax_error_and_missing_handler_have_aws_types(
+    make_runtime: MakeRuntime, tmp_path: Path
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "broken.py").write_text("def handler(event, context)\n    return 1\n")
+    syntax = make_runtime(str(code), "broken.handler")
+    result, body = call(syntax, {})
+    assert result.error_type == body["errorType"] == "Runtime.UserCodeSyntaxError"
+    assert body["errorMessage"].startswith("Syntax error in module 'broken': ")
+    missing = make_runtime("python_world", "world.nothere")
+    result, body = call(missing, {})
+    assert result.error_type == body["errorType"] == "Runtime.HandlerNotFound"
+    assert body["errorMessage"] == "Handler 'nothere' missing on module 'world'"
+
+
+@needs_node
+def test_node_crash_and_timeout_have_aws_types(make_runtime: MakeRuntime, tmp_path: Path) -> None:
+    code = tmp_path / "node"
+    code.mkdir()
+    (code / "index.js").write_text(
+        "exports.crash = async () => process.exit(3);\n"
+        "exports.hang = () => new Promise(() => setInterval(() => {}, 1000));\n"
+    )
+    crash = make_runtime(str(code), "index.crash", runtime="nodejs20.x")
+    result, body = call(crash, {})
+    assert result.error_type == body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith("Error: Runtime exited with error: exit status 3")
+    hang = make_runtime(str(code), "index.hang", runtime="nodejs20.x", timeout_seconds=1)
+    result, body = call(hang, {})
+    assert result.error_type == body["errorType"] == "Sandbox.Timedout"
+    assert body["errorMessage"].endswith("Task timed out after 1.00 seconds")
