@@ -295,24 +295,16 @@ class FunctionRuntime(Backend):
         cold: bool,
         rule: FaultRule | None,
     ) -> InvocationResult:
-        clock, timeout = self._clock, float(self.config.timeout_seconds)
+        clock = self._clock
         init_ms: float | None = None
         deadline: float | None = None
         if cold:
-            init_start = clock.monotonic()
-            if not self._wait_settled(env, self.options.init_timeout_seconds) and env.alive:
-                # Init overran its limit: AWS retries it inside the first invoke, under the function timeout.
-                self._release(env, keep=False)
-                env, _ = self._acquire()
-                init_start = clock.monotonic()
-                deadline = init_start + timeout
-                self._wait_settled(env, timeout)
-            init_ms = (clock.monotonic() - init_start) * 1000.0
+            env, init_ms, deadline = self._settle_init(env)
             if not env.channel.ready.is_set():
                 return self._init_failed(index=index, request_id=request_id, env=env, init_ms=init_ms)
         start = clock.monotonic()
         if deadline is None:
-            deadline = start + timeout
+            deadline = start + float(self.config.timeout_seconds)
         with self._rng_lock:
             trace = trace_id(int(clock.now().timestamp()), self._rng)
         now_ms = int(clock.now().timestamp() * 1000)
@@ -325,23 +317,7 @@ class FunctionRuntime(Backend):
             doomed=rule is not None and rule.action is FaultAction.CRASH,
         )
         env.mark(start_line(request_id))
-        action = rule.action if rule is not None else None
-        if rule is not None and action is FaultAction.RAISE:
-            env.mark(f"[ERROR] {rule.error_type}: {rule.message}")
-            inv.answer(injected_error(request_id, rule.error_type, rule.message))
-        elif action is not FaultAction.TIMEOUT:
-            env.assign(inv)
-            code = env.proc.poll()
-            if code is not None:  # died while idle, before its exit watcher could see this invocation
-                inv.answer(env.exit_answer(request_id, code))
-            if action is FaultAction.CRASH and clock.wait(inv.delivered, deadline - clock.monotonic()):
-                env.kill()
-        clock.wait(inv.done, deadline - clock.monotonic())
-        memory = env.max_memory_mb()
-        if not inv.done.is_set() and inv.answer(timeout_error(request_id, timeout)):
-            env.kill()
-            stamp = f"{clock.now():%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z"
-            env.mark(f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds")
+        memory = self._dispatch(inv, env, rule, deadline)
         duration_ms = (clock.monotonic() - start) * 1000.0
         answer = inv.result
         assert answer is not None
@@ -373,6 +349,44 @@ class FunctionRuntime(Backend):
             memory=memory,
             rule=rule,
         )
+
+    def _settle_init(self, env: ExecutionEnvironment) -> tuple[ExecutionEnvironment, float, float | None]:
+        """Wait for a cold init: ``(environment, init ms, deadline if a retried init used the timeout)``."""
+        clock, timeout = self._clock, float(self.config.timeout_seconds)
+        deadline: float | None = None
+        init_start = clock.monotonic()
+        if not self._wait_settled(env, self.options.init_timeout_seconds) and env.alive:
+            # Init overran its limit: AWS retries it inside the first invoke, under the function timeout.
+            self._release(env, keep=False)
+            env, _ = self._acquire()
+            init_start = clock.monotonic()
+            deadline = init_start + timeout
+            self._wait_settled(env, timeout)
+        return env, (clock.monotonic() - init_start) * 1000.0, deadline
+
+    def _dispatch(
+        self, inv: Invocation, env: ExecutionEnvironment, rule: FaultRule | None, deadline: float
+    ) -> int | None:
+        """Deliver (or fault) the invocation, wait for its answer or its timeout; returns peak memory."""
+        clock, timeout = self._clock, float(self.config.timeout_seconds)
+        action = rule.action if rule is not None else None
+        if rule is not None and action is FaultAction.RAISE:
+            env.mark(f"[ERROR] {rule.error_type}: {rule.message}")
+            inv.answer(injected_error(inv.request_id, rule.error_type, rule.message))
+        elif action is not FaultAction.TIMEOUT:
+            env.assign(inv)
+            code = env.proc.poll()
+            if code is not None:  # died while idle, before its exit watcher could see this invocation
+                inv.answer(env.exit_answer(inv.request_id, code))
+            if action is FaultAction.CRASH and clock.wait(inv.delivered, deadline - clock.monotonic()):
+                env.kill()
+        clock.wait(inv.done, deadline - clock.monotonic())
+        memory = env.max_memory_mb()
+        if not inv.done.is_set() and inv.answer(timeout_error(inv.request_id, timeout)):
+            env.kill()
+            stamp = f"{clock.now():%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z"
+            env.mark(f"{stamp} {inv.request_id} Task timed out after {timeout:.2f} seconds")
+        return memory
 
     def _init_failed(
         self,
