@@ -227,3 +227,26 @@ def node_environment(runtime: str, root: Path | None = None) -> NodeEnvironment:
     target = _build_once(root, name, build)
     matches = version.split(".")[0] == str(facts.major)
     return NodeEnvironment(runtime, target / "node_modules", Path(node), version, matches)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m harness.runtime [RUNTIME ...]``: build runtime environments ahead of time (CI)."""
+    runtimes = (argv if argv is not None else sys.argv[1:]) or [
+        "python3.11",
+        "python3.12",
+        "python3.13",
+        "nodejs20.x",
+    ]
+    for runtime in runtimes:
+        try:
+            if runtime.startswith("python"):
+                print(python_environment(runtime).describe())
+            elif runtime.startswith("nodejs"):
+                print(node_environment(runtime).describe())
+            else:
+                print(f"{runtime}: nothing to build", file=sys.stderr)
+                return 2
+        except (ProvisionError, KeyError) as exc:
+            print(f"{runtime}: {exc}", file=sys.stderr)
+            return 1
+    return 0
