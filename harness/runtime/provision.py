@@ -144,7 +144,7 @@ def _locked(root: Path, name: str) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _build_once(root: Path, name: str, build: Callable[[Path], None]) -> Path:
+def build_once(root: Path, name: str, build: Callable[[Path], None]) -> Path:
     """``root/name``, built by `build` into a scratch dir and renamed into place unless already there."""
     target = root / name
     if (target / READY).exists():
@@ -193,7 +193,7 @@ def python_environment(runtime: str, root: Path | None = None) -> PythonEnvironm
             f"installing the {runtime} runtime packages from PyPI",
         )
 
-    target = _build_once(root, name, build)
+    target = build_once(root, name, build)
     return PythonEnvironment(runtime, target / "bin" / "python", full_version, base, matches)
 
 
@@ -224,7 +224,7 @@ def node_environment(runtime: str, root: Path | None = None) -> NodeEnvironment:
             f"installing the AWS SDK v3 for {runtime} from npm",
         )
 
-    target = _build_once(root, name, build)
+    target = build_once(root, name, build)
     matches = version.split(".")[0] == str(facts.major)
     return NodeEnvironment(runtime, target / "node_modules", Path(node), version, matches)
 
