@@ -109,6 +109,12 @@ def test_code_directory_is_read_only_and_tmp_is_writable(make_runtime: MakeRunti
     assert not tmp["path"].startswith(str(FUNCTIONS))
 
 
+def test_ephemeral_storage_bounds_what_a_file_may_grow_to(make_runtime: MakeRuntime) -> None:
+    fn = make_runtime("python_world", "world.handler", ephemeral_storage_mb=1024)
+    _, limit = call(fn, {"action": "file_size_limit"})
+    assert limit["soft"] == str(1024 * 1024 * 1024)
+
+
 def test_a_layer_directory_or_zip_supplies_a_module(make_runtime: MakeRuntime, tmp_path: Path) -> None:
     missing = make_runtime("python_world", "world.handler")
     result, body = call(missing, {"action": "layer"})
