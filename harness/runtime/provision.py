@@ -25,6 +25,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from harness.runtime.runtime_facts import node_facts, python_facts
@@ -69,6 +70,7 @@ class NodeEnvironment:
     node: Path
     node_version: str  # "20.20.2"
     matches_runtime: bool
+    permission_flags: tuple[str, ...] = ()  # how this node turns on its permission model; () when it cannot
 
     def describe(self) -> str:
         """One line for run summaries: which Node.js ran the runtime."""
@@ -226,7 +228,31 @@ def node_environment(runtime: str, root: Path | None = None) -> NodeEnvironment:
 
     target = build_once(root, name, build)
     matches = version.split(".")[0] == str(facts.major)
-    return NodeEnvironment(runtime, target / "node_modules", Path(node), version, matches)
+    flags = node_permission_flags(node)
+    return NodeEnvironment(runtime, target / "node_modules", Path(node), version, matches, flags)
+
+
+_QUIET = ("--disable-warning=ExperimentalWarning", "--disable-warning=SecurityWarning")
+
+
+@cache
+def node_permission_flags(node: str) -> tuple[str, ...]:
+    """The flags that turn on `node`'s permission model (file writes confined), or () if it has none.
+
+    Child processes, workers and addons stay allowed (Lambda allows them); the warnings those flags print
+    would otherwise land in every function log.
+    """
+    allow = ("--allow-fs-read=*", "--allow-child-process", "--allow-worker")
+    for switch in ("--permission", "--experimental-permission"):
+        for extra in (("--allow-addons", *_QUIET), _QUIET, ()):
+            flags = (switch, *allow, *extra)
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                probe = subprocess.run(
+                    [node, *flags, "-e", "0"], capture_output=True, timeout=30, check=False
+                )
+                if probe.returncode == 0:
+                    return flags
+    return ()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,9 +4,10 @@ Known deviations from AWS:
 - Paths are local directories, not ``/var/task``, ``/opt`` and ``/tmp``; ``LAMBDA_TASK_ROOT`` and the search
   paths point at them, and ``TMPDIR`` points at the environment's tmp dir (AWS sets no ``TMPDIR``), so code
   that writes to the literal path ``/tmp`` writes to the host's ``/tmp``.
-- Read-only is enforced by file modes (which root ignores) and, in Python runtimes, by an audit hook that
-  refuses writes under the code and layer directories with ``EROFS`` as AWS's read-only mount does. A Node.js
-  or ``provided`` function running as root can still write to its (copied) code directory.
+- Read-only is enforced by file modes (which root ignores), in Python runtimes by an audit hook that refuses
+  writes under the code and layer directories with ``EROFS`` as AWS's read-only mount does, and in Node.js
+  by node's permission model (writes only to /tmp; ``ERR_ACCESS_DENIED``). A ``provided`` function running
+  as root can still write to its (copied) code directory.
 - ``EphemeralStorage`` is enforced per file (``RLIMIT_FSIZE``: a write past it fails with ``EFBIG``, and a
   runtime that does not ignore ``SIGXFSZ`` dies), not as a total over ``/tmp`` (AWS: ``ENOSPC``).
 - Layers are merged in order, later layers overwriting earlier files as AWS extracts them; the 5-layer and

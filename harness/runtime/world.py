@@ -8,6 +8,8 @@ ships (https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html).
 Known deviations from AWS:
 - ``PATH`` is the runtime's bin directory, then the harness's own ``PATH``, then the layers' ``bin``; a
   function that shells out can reach host tools Lambda does not have.
+- Node.js functions are confined by node's permission model: a write outside /tmp fails with
+  ``ERR_ACCESS_DENIED`` (AWS: ``EROFS``); a node without the permission model (< 20) is not confined.
 - ``nodejs22.x`` runs on whatever ``node`` is installed (``runs_on`` says which), and the Node.js SDK has the
   clients listed in ``runtime_facts.json``, not every ``@aws-sdk`` package.
 """
@@ -101,9 +103,12 @@ def _world_for(files: FunctionFiles, runtime: str, handler: str) -> FunctionWorl
             BOOTSTRAP_DIR,
             task,
         )
+        # Lambda's file system is read-only outside /tmp: node's permission model refuses other writes.
+        writable = files.root / "tmp-*"  # every environment's tmp dir (a glob node understands)
+        confine = (*node.permission_flags, f"--allow-fs-write={writable}") if node.permission_flags else ()
         return FunctionWorld(
             files,
-            [str(node.node), str(NODE_BOOTSTRAP)],
+            [str(node.node), *confine, str(NODE_BOOTSTRAP)],
             node.describe(),
             {
                 "PATH": _joined(node.node.parent, host_path, opt / "bin"),

@@ -270,3 +270,27 @@ def test_node_crash_and_timeout_have_aws_types(make_runtime: MakeRuntime, tmp_pa
     result, body = call(hang, {})
     assert result.error_type == body["errorType"] == "Sandbox.Timedout"
     assert body["errorMessage"].endswith("Task timed out after 1.00 seconds")
+
+
+@needs_node
+def test_node_code_directory_is_read_only_and_tmp_is_writable(
+    make_runtime: MakeRuntime, tmp_path: Path
+) -> None:
+    code = tmp_path / "node_writer"
+    code.mkdir()
+    (code / "index.js").write_text(
+        "const fs = require('fs'), os = require('os'), path = require('path');\n"
+        "exports.handler = async () => {\n"
+        "  let code = null;\n"
+        "  try { fs.writeFileSync(path.join(process.env.LAMBDA_TASK_ROOT, 'x'), '1'); }\n"
+        "  catch (err) { code = err.code; }\n"
+        "  const tmp = path.join(os.tmpdir(), 'scratch');\n"
+        "  fs.writeFileSync(tmp, 'hello');\n"
+        "  return { code, tmp: fs.readFileSync(tmp, 'utf8') };\n"
+        "};\n"
+    )
+    fn = make_runtime(str(code), "index.handler", runtime="nodejs20.x")
+    result, body = call(fn, {})
+    assert result.ok, body
+    assert body == {"code": "ERR_ACCESS_DENIED", "tmp": "hello"}
+    assert not (code / "x").exists()
