@@ -1,8 +1,8 @@
 """`msk-harness doctor`: what this machine has for the harness, and how to fix what is missing.
 
 The embedded stack needs Python packages (boto3, moto, kafka-python), Java 17+ and either the cached Kafka
-jars, ``KAFKA_HOME`` or Maven to fetch the jars once. Node.js (JavaScript Lambdas) and Docker (Docker
-backends) are optional and reported as such.
+jars, ``KAFKA_HOME`` or Maven to fetch the jars once. Node.js (JavaScript Lambdas), a Python of each
+``pythonX.Y`` runtime's version, and Docker (Docker backends) are optional and reported as such.
 
 Example::
 
@@ -31,6 +31,7 @@ from harness.backends.kafka_dist import (
     java_major_version,
     resolve_distribution,
 )
+from harness.runtime.provision import find_interpreter
 
 _REQUIRED_MODULES = {
     "boto3": "boto3",
@@ -75,6 +76,21 @@ def check_python_packages() -> Finding:
             f"pip install {' '.join(repr(m) if '[' in m else m for m in missing)}",
         )
     return Finding("python", True, f"Python {version} with boto3, moto, kafka-python")
+
+
+def check_python_runtime(runtime: str, env: Mapping[str, str]) -> Finding:
+    """Whether a `runtime` function will run on an interpreter of its own version."""
+    version = runtime.removeprefix("python")
+    interpreter, full, matches = find_interpreter(version, env)
+    if matches:
+        return Finding(runtime, True, f"CPython {full} ({interpreter})", required=False)
+    return Finding(
+        runtime,
+        False,
+        f"no Python {version}: {runtime} functions run on the harness's Python {full}",
+        f"pyenv install {version} (or set MSK_HARNESS_PYTHON_{version.replace('.', '_')} to an interpreter)",
+        required=False,
+    )
 
 
 def check_java(env: Mapping[str, str]) -> Finding:
@@ -151,6 +167,10 @@ def diagnose(env: Mapping[str, str] | None = None) -> list[Finding]:
             "" if node_version else "apt-get install nodejs (only for JavaScript Lambdas)",
             required=False,
         )
+    )
+
+    findings.extend(
+        check_python_runtime(runtime, env) for runtime in ("python3.11", "python3.12", "python3.13")
     )
 
     docker_problem = docker_unreachable_reason()

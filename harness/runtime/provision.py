@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -103,16 +103,16 @@ def _version_of(python: Path) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-def _candidates(version: str) -> Iterator[Path]:
-    override = os.environ.get(f"MSK_HARNESS_PYTHON_{version.replace('.', '_')}")
+def _candidates(version: str, env: Mapping[str, str]) -> Iterator[Path]:
+    override = env.get(f"MSK_HARNESS_PYTHON_{version.replace('.', '_')}")
     if override:
         yield Path(override)
-    pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    pyenv_root = env.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
     versions = Path(pyenv_root) / "versions"
     if versions.is_dir():
         for entry in sorted(versions.glob(f"{version}.*"), reverse=True):
             yield entry / "bin" / f"python{version}"
-    uv = shutil.which("uv")
+    uv = shutil.which("uv", path=env.get("PATH", ""))
     if uv:
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             found = subprocess.run(
@@ -120,14 +120,14 @@ def _candidates(version: str) -> Iterator[Path]:
             )
             if found.returncode == 0 and found.stdout.strip():
                 yield Path(found.stdout.strip())
-    on_path = shutil.which(f"python{version}")
+    on_path = shutil.which(f"python{version}", path=env.get("PATH", ""))
     if on_path:
         yield Path(on_path)
 
 
-def find_interpreter(version: str) -> tuple[Path, str, bool]:
+def find_interpreter(version: str, env: Mapping[str, str] | None = None) -> tuple[Path, str, bool]:
     """``(interpreter, full version, matches)`` for Python `version` ("3.12"), else the harness's own."""
-    for candidate in _candidates(version):
+    for candidate in _candidates(version, os.environ if env is None else env):
         full = _version_of(candidate) if candidate.exists() else None
         if full is not None and full.rsplit(".", 1)[0] == version:
             return candidate, full, True

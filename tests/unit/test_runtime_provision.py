@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.doctor import check_python_runtime
 from harness.runtime.provision import build_once, find_interpreter
 from harness.runtime.runtime_facts import node_facts, python_facts
 from harness.runtime.sandbox import FunctionFiles, LayerError
@@ -128,3 +129,13 @@ def test_bad_layers_are_refused_before_anything_runs(tmp_path: Path) -> None:
         FunctionFiles("fn", code, [not_zip])
     with pytest.raises(LayerError, match="at most 5 layers"):
         FunctionFiles("fn", code, [code] * 6)
+
+
+def test_doctor_says_which_python_a_runtime_without_its_interpreter_runs_on(tmp_path: Path) -> None:
+    finding = check_python_runtime("python3.13", {"PYENV_ROOT": str(tmp_path), "PATH": str(tmp_path)})
+    if sys.version_info[:2] == (3, 13):
+        pytest.skip("the harness itself runs on 3.13")
+    assert not finding.ok
+    assert not finding.required
+    assert finding.detail.startswith("no Python 3.13: python3.13 functions run on the harness's Python 3.")
+    assert "pyenv install 3.13" in finding.fix
