@@ -5,6 +5,8 @@ Known deviations from AWS:
   bootstrap directory, not ``/var/runtime``; ``PATH``/``PYTHONPATH``/``NODE_PATH``/``LD_LIBRARY_PATH`` name
   those local directories in AWS's order (see `harness.runtime.world`).
 - ``TMPDIR`` is set to the environment's own tmp directory (AWS sets none; its ``/tmp`` is private).
+- On a host without the ``en_US.UTF-8`` locale, Python's locale coercion adds ``LC_CTYPE=C.UTF-8`` inside
+  Python functions (Lambda has the locale, so it does not).
 - ``AWS_XRAY_DAEMON_ADDRESS`` is not set: no X-Ray daemon runs here (``AWS_XRAY_CONTEXT_MISSING`` is).
 - Variables the stack passes in ``extra_env`` win over the function's own variables (they point the SDK at the
   emulators); only the credential keys among the reserved names may be set that way.

@@ -96,6 +96,16 @@ def test_python312_runs_on_its_own_interpreter_with_the_pinned_sdk(make_runtime:
     # Nothing of the harness's environment is importable: its site-packages are not on the path.
     harness_site = next(p for p in sys.path if p.endswith("site-packages"))
     assert harness_site not in about["path"]
+    # Exactly Lambda's variables (configuration-envvars.html) plus TMPDIR (our private /tmp); nothing of ours.
+    # LC_CTYPE appears only where the host lacks the en_US.UTF-8 locale: Python's own locale coercion sets it.
+    assert set(about["environment"]) - {"LC_CTYPE"} == {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ", "LANG", "PATH", "LD_LIBRARY_PATH", "PYTHONPATH",
+        "AWS_XRAY_CONTEXT_MISSING", "TMPDIR",
+    }  # fmt: skip
 
 
 def test_code_directory_is_read_only_and_tmp_is_writable(make_runtime: MakeRuntime) -> None:
