@@ -45,6 +45,14 @@ def out_of_memory_error(request_id: str, exit_code: int) -> Answer:
     return Answer("exit", body, "Runtime.OutOfMemory")
 
 
+def exit_log_line(answer: Answer) -> str | None:
+    """The platform line AWS logs when the runtime died (``<errorMessage>\\n<errorType>``), else None."""
+    if answer.kind != "exit":
+        return None
+    message = json.loads(answer.body).get("errorMessage", "")
+    return f"{message}\n{answer.error_type}"
+
+
 def injected_error(request_id: str, error_type: str, message: str) -> Answer:
     """A handler error injected by a fault rule, in the Python runtime's shape."""
     body = {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": []}

@@ -50,7 +50,7 @@ from harness.runtime.env_vars import (
     trace_id,
 )
 from harness.runtime.environment import ExecutionEnvironment
-from harness.runtime.errors import injected_error, timeout_error
+from harness.runtime.errors import exit_log_line, injected_error, timeout_error
 from harness.runtime.faults import FaultAction, FaultRule, InvocationFaults
 from harness.runtime.logs import FunctionLog, InvocationRecord, end_line, report_line, start_line
 from harness.runtime.provision import ProvisionError
@@ -323,6 +323,9 @@ class FunctionRuntime(Backend):
         assert answer is not None
         outcome = _OUTCOMES[answer.kind]
         status = {"timeout": "timeout", "crash": "error", "too_large": "error"}.get(outcome)
+        died = exit_log_line(answer)
+        if died is not None:
+            env.mark(died)
         env.mark(end_line(request_id))
         env.mark(
             report_line(
