@@ -53,6 +53,7 @@ from harness.runtime.environment import ExecutionEnvironment
 from harness.runtime.errors import exit_log_line, injected_error, timeout_error
 from harness.runtime.faults import FaultAction, FaultRule, InvocationFaults
 from harness.runtime.logs import FunctionLog, InvocationRecord, end_line, report_line, start_line
+from harness.runtime.pool import EnvironmentPool
 from harness.runtime.provision import ProvisionError
 from harness.runtime.world import BOOTSTRAP_DIR, FunctionWorld, prepare_world
 
@@ -100,7 +101,6 @@ class FunctionRuntime(Backend):
         self.config = config
         self.options = options = options or RuntimeOptions()
         self.faults = InvocationFaults()
-        self.max_environments = max_environments
         self._clock = clock
         self._rng = rng
         self._rng_lock = threading.Lock()
@@ -109,10 +109,12 @@ class FunctionRuntime(Backend):
         self._server = RuntimeApiServer(
             statuses=options.statuses, max_response_bytes=options.max_response_bytes
         )
-        self._pool = threading.Condition()
-        self._idle: list[ExecutionEnvironment] = []
-        self._all: set[ExecutionEnvironment] = set()
-        self._reserved = 0  # environments being created
+        self._pool = EnvironmentPool(
+            max_environments=max_environments,
+            create=self._create_environment,
+            discard=self._discard,
+            reuse=options.reuse_environments,
+        )
         self._env_ids = itertools.count(1)
         self._invoke_index = itertools.count()
         self._spawner: ThreadPoolExecutor | None = None
@@ -130,14 +132,18 @@ class FunctionRuntime(Backend):
         return self._log.records() if self._log is not None else []
 
     @property
+    def max_environments(self) -> int:
+        """The most execution environments this function runs at once."""
+        return self._pool.max_environments
+
+    @property
     def runs_on(self) -> str | None:
         """Which interpreter really runs the function (the harness's own when the runtime's is missing)."""
         return self._world.runs_on if self._world is not None else None
 
     def environment_count(self) -> int:
         """How many environments exist right now (idle or busy)."""
-        with self._pool:
-            return len(self._all)
+        return self._pool.count()
 
     def _start(self) -> None:
         cfg = self.config
@@ -150,15 +156,10 @@ class FunctionRuntime(Backend):
         self._log = FunctionLog(self.log_path)
         # One long-lived thread forks every runtime process, so PR_SET_PDEATHSIG stays armed.
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lambda-{cfg.name}-spawner")
+        self._pool.open()
 
     def _stop(self) -> None:
-        with self._pool:
-            envs = list(self._all)
-            self._all.clear()
-            self._idle.clear()
-            self._pool.notify_all()
-        for env in envs:
-            self._discard(env)
+        self._pool.close()
         self._server.close_all()
         if self._spawner is not None:
             self._spawner.shutdown(wait=True)
@@ -213,47 +214,6 @@ class FunctionRuntime(Backend):
             self._server.close(channel)
             raise
 
-    def _acquire(self) -> tuple[ExecutionEnvironment, bool]:
-        """A warm idle environment, or a freshly spawned one (cold) when under the limit."""
-        with self._pool:
-            while True:
-                if not self.running:
-                    raise BackendError("the function runtime is stopped")
-                while self._idle:
-                    env = self._idle.pop()
-                    if env.alive:
-                        return env, False
-                    self._all.discard(env)
-                    threading.Thread(target=self._discard, args=(env,), daemon=True).start()
-                if len(self._all) + self._reserved < self.max_environments:
-                    self._reserved += 1
-                    break
-                self._pool.wait()
-        try:
-            env = self._create_environment()
-        except BaseException:
-            with self._pool:
-                self._reserved -= 1
-                self._pool.notify()
-            raise
-        with self._pool:
-            self._reserved -= 1
-            self._all.add(env)
-        return env, True
-
-    def _release(self, env: ExecutionEnvironment, keep: bool) -> None:
-        with self._pool:
-            keep = (
-                keep and self.running and env.alive and env in self._all and self.options.reuse_environments
-            )
-            if keep:
-                self._idle.append(env)
-            else:
-                self._all.discard(env)
-            self._pool.notify()
-        if not keep:
-            self._discard(env)
-
     def _discard(self, env: ExecutionEnvironment) -> None:
         env.stop(grace_seconds=0.0 if not env.alive else self.options.stop_grace_seconds)
         self._server.close(env.channel)
@@ -278,11 +238,11 @@ class FunctionRuntime(Backend):
         rule = self.faults.decide(index, event)
         with self._rng_lock:
             request_id = random_uuid(self._rng)
-        env, cold = self._acquire()
+        env, cold = self._pool.acquire()
         try:
             return self._run(index=index, request_id=request_id, event=event, env=env, cold=cold, rule=rule)
         except BaseException:
-            self._release(env, keep=False)
+            self._pool.release(env, keep=False)
             raise
 
     def _run(
@@ -339,7 +299,7 @@ class FunctionRuntime(Backend):
             )
         )
         keep = outcome == "success" or (outcome == "error" and not self.options.reset_on_handler_error)
-        self._release(env, keep=keep)
+        self._pool.release(env, keep=keep)
         return self._finish(
             index=index,
             request_id=request_id,
@@ -360,8 +320,8 @@ class FunctionRuntime(Backend):
         init_start = clock.monotonic()
         if not self._wait_settled(env, self.options.init_timeout_seconds) and env.alive:
             # Init overran its limit: AWS retries it inside the first invoke, under the function timeout.
-            self._release(env, keep=False)
-            env, _ = self._acquire()
+            self._pool.release(env, keep=False)
+            env, _ = self._pool.acquire()
             init_start = clock.monotonic()
             deadline = init_start + timeout
             self._wait_settled(env, timeout)
@@ -420,7 +380,7 @@ class FunctionRuntime(Backend):
                 error_type=answer.error_type,
             )
         )
-        self._release(env, keep=False)
+        self._pool.release(env, keep=False)
         return self._finish(
             index=index,
             request_id=request_id,
