@@ -25,8 +25,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,13 @@ NOOP = "def handler(event, context):\n    return None\n"
 
 
 def harness_env_world(
-    name: str, runtime: str, handler: str, code_dir: Path, layers: Sequence[Path] = ()
+    name: str,
+    runtime: str,
+    handler: str,
+    code_dir: Path,
+    *,
+    layers: Sequence[Path] = (),
+    function_variables: Mapping[str, str] = MappingProxyType({}),
 ) -> FunctionWorld:
     """The set-up before Lambda's world: the harness's interpreter and site-packages, no sandbox."""
     files = FunctionFiles(name, code_dir, layers)

@@ -150,7 +150,14 @@ class FunctionRuntime(Backend):
         if not cfg.code_dir.is_dir():
             raise BackendError(f"code_dir {cfg.code_dir} is not a directory")
         try:
-            self._world = prepare_world(cfg.name, cfg.runtime, cfg.handler, cfg.code_dir, cfg.layers)
+            self._world = prepare_world(
+                cfg.name,
+                cfg.runtime,
+                cfg.handler,
+                cfg.code_dir,
+                layers=cfg.layers,
+                function_variables=cfg.environment,
+            )
         except ProvisionError as exc:
             raise BackendError(f"cannot provide runtime {cfg.runtime}: {exc}") from exc
         self._log = FunctionLog(self.log_path)

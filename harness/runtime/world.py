@@ -17,9 +17,10 @@ Known deviations from AWS:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from harness.runtime.provision import node_environment, python_environment
 from harness.runtime.sandbox import FunctionFiles
@@ -57,21 +58,44 @@ def _check_bootstrap(bootstrap: Path) -> None:
         raise PermissionError(f"{bootstrap} is not executable (chmod +x it)")
 
 
+# Experimental Node.js features Lambda turns off, per runtime, and the flag that turns each back on through
+# NODE_OPTIONS (https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html).
+_NODE_DISABLED = {
+    "20": (("--no-experimental-require-module", "--experimental-require-module"),),
+    "22": (
+        ("--no-experimental-require-module", "--experimental-require-module"),
+        ("--no-experimental-detect-module", "--experimental-detect-module"),
+    ),
+}
+
+
+def node_feature_flags(major: str, node_options: str) -> tuple[str, ...]:
+    """The flags Lambda's ``nodejsNN.x`` adds, minus those the function re-enables in NODE_OPTIONS."""
+    wanted = node_options.split()
+    return tuple(off for off, on in _NODE_DISABLED.get(major, ()) if on not in wanted)
+
+
 def prepare_world(
-    name: str, runtime: str, handler: str, code_dir: Path, layers: Sequence[Path] = ()
+    name: str,
+    runtime: str,
+    handler: str,
+    code_dir: Path,
+    *,
+    layers: Sequence[Path] = (),
+    function_variables: Mapping[str, str] = MappingProxyType({}),
 ) -> FunctionWorld:
     """Provision the runtime and lay out the function's files (raises on a missing runtime or bad layer)."""
     if runtime.startswith("provided"):
         _check_bootstrap(code_dir / "bootstrap")
     files = FunctionFiles(name, code_dir, layers)
     try:
-        return _world_for(files, runtime, handler)
+        return _world_for(files, runtime, handler, function_variables.get("NODE_OPTIONS", ""))
     except BaseException:
         files.close()
         raise
 
 
-def _world_for(files: FunctionFiles, runtime: str, handler: str) -> FunctionWorld:
+def _world_for(files: FunctionFiles, runtime: str, handler: str, node_options: str) -> FunctionWorld:
     task, opt = files.task_root, files.opt
     host_path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
     library_path = _joined(task, task / "lib", opt / "lib")
@@ -108,7 +132,7 @@ def _world_for(files: FunctionFiles, runtime: str, handler: str) -> FunctionWorl
         confine = (*node.permission_flags, f"--allow-fs-write={writable}") if node.permission_flags else ()
         return FunctionWorld(
             files,
-            [str(node.node), *confine, str(NODE_BOOTSTRAP)],
+            [str(node.node), *confine, *node_feature_flags(major, node_options), str(NODE_BOOTSTRAP)],
             node.describe(),
             {
                 "PATH": _joined(node.node.parent, host_path, opt / "bin"),

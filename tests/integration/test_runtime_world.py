@@ -306,3 +306,28 @@ def test_node_code_directory_is_read_only_and_tmp_is_writable(
     assert result.ok, body
     assert body == {"code": "ERR_ACCESS_DENIED", "tmp": "hello"}
     assert not (code / "x").exists()
+
+
+@needs_node
+def test_node_require_of_an_es_module_is_off_as_on_lambda_unless_re_enabled(
+    make_runtime: MakeRuntime, tmp_path: Path
+) -> None:
+    code = tmp_path / "node_require_esm"
+    code.mkdir()
+    (code / "lib.mjs").write_text("export const answer = 42;\n")
+    (code / "index.js").write_text(
+        "const lib = require('./lib.mjs');\nexports.handler = async () => lib.answer;\n"
+    )
+    off = make_runtime(str(code), "index.handler", runtime="nodejs20.x")
+    result, body = call(off, {})
+    assert not result.ok
+    assert "ES Module" in body["errorMessage"], body
+    on = make_runtime(
+        str(code),
+        "index.handler",
+        runtime="nodejs20.x",
+        environment={"NODE_OPTIONS": "--experimental-require-module"},
+    )
+    result, body = call(on, {})
+    assert result.ok, body
+    assert body == 42

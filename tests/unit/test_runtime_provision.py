@@ -15,6 +15,7 @@ from harness.doctor import check_python_runtime
 from harness.runtime.provision import build_once, find_interpreter
 from harness.runtime.runtime_facts import node_facts, python_facts
 from harness.runtime.sandbox import FunctionFiles, LayerError
+from harness.runtime.world import node_feature_flags
 
 
 def test_runtime_facts_pin_exact_versions_with_the_runtime_client_first() -> None:
@@ -139,3 +140,14 @@ def test_doctor_says_which_python_a_runtime_without_its_interpreter_runs_on(tmp_
     assert not finding.required
     assert finding.detail.startswith("no Python 3.13: python3.13 functions run on the harness's Python 3.")
     assert "pyenv install 3.13" in finding.fix
+
+
+def test_node_features_lambda_disables_and_the_function_may_re_enable() -> None:
+    assert node_feature_flags("20", "") == ("--no-experimental-require-module",)
+    assert node_feature_flags("22", "") == (
+        "--no-experimental-require-module",
+        "--no-experimental-detect-module",
+    )
+    assert node_feature_flags("22", "--max-old-space-size=100 --experimental-require-module") == (
+        "--no-experimental-detect-module",
+    )
