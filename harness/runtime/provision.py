@@ -91,8 +91,18 @@ def _run(argv: list[str], what: str, timeout: float = 900.0) -> str:
 
 def _version_of(python: Path) -> str | None:
     try:
+        stamp = python.stat().st_mtime_ns
+    except OSError:
+        return None
+    return _asked_version(str(python), stamp)
+
+
+@cache
+def _asked_version(python: str, stamp: int) -> str | None:
+    # Asked once per interpreter file (and modification time) per process: it costs a process start.
+    try:
         out = subprocess.run(
-            [str(python), "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            [python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
             capture_output=True,
             text=True,
             timeout=30,
@@ -128,7 +138,7 @@ def _candidates(version: str, env: Mapping[str, str]) -> Iterator[Path]:
 def find_interpreter(version: str, env: Mapping[str, str] | None = None) -> tuple[Path, str, bool]:
     """``(interpreter, full version, matches)`` for Python `version` ("3.12"), else the harness's own."""
     for candidate in _candidates(version, os.environ if env is None else env):
-        full = _version_of(candidate) if candidate.exists() else None
+        full = _version_of(candidate)
         if full is not None and full.rsplit(".", 1)[0] == version:
             return candidate, full, True
     own = Path(getattr(sys, "_base_executable", sys.executable))
@@ -206,7 +216,7 @@ def node_environment(runtime: str, root: Path | None = None) -> NodeEnvironment:
     npm = shutil.which("npm")
     if node is None or npm is None:
         raise ProvisionError(f"runtime {runtime} needs `node` and `npm` on PATH")
-    version = _run([node, "--version"], "asking node for its version").lstrip("v")
+    version = _node_version(node, Path(node).stat().st_mtime_ns)
     root = root or cache_root()
     name = f"nodejs-sdk-{facts.sdk_release}-{_key(facts.sdk_packages)}"
 
@@ -230,6 +240,12 @@ def node_environment(runtime: str, root: Path | None = None) -> NodeEnvironment:
     matches = version.split(".")[0] == str(facts.major)
     flags = node_permission_flags(node)
     return NodeEnvironment(runtime, target / "node_modules", Path(node), version, matches, flags)
+
+
+@cache
+def _node_version(node: str, stamp: int) -> str:
+    # Asked once per node binary (and modification time) per process.
+    return _run([node, "--version"], "asking node for its version").lstrip("v")
 
 
 _QUIET = ("--disable-warning=ExperimentalWarning", "--disable-warning=SecurityWarning")
