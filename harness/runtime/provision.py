@@ -213,14 +213,16 @@ def node_environment(runtime: str, root: Path | None = None) -> NodeEnvironment:
     """The cached AWS SDK v3 for `runtime`, installed with npm now if missing."""
     facts = node_facts(runtime)
     node = shutil.which("node")
-    npm = shutil.which("npm")
-    if node is None or npm is None:
-        raise ProvisionError(f"runtime {runtime} needs `node` and `npm` on PATH")
+    if node is None:
+        raise ProvisionError(f"runtime {runtime} needs `node` on PATH")
     version = _node_version(node, Path(node).stat().st_mtime_ns)
     root = root or cache_root()
     name = f"nodejs-sdk-{facts.sdk_release}-{_key(facts.sdk_packages)}"
 
     def build(into: Path) -> None:
+        npm = shutil.which("npm")
+        if npm is None:
+            raise ProvisionError(f"installing the AWS SDK v3 for {runtime} needs `npm` on PATH (once)")
         (into / "package.json").write_text('{"private": true, "name": "lambda-runtime-sdk"}\n')
         _run(
             [
