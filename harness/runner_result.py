@@ -73,9 +73,7 @@ class RunResult:
     verification: VerificationReport  # empty (nothing produced or read) when the run failed before verifying
     error: str | None = None  # set when the run could not complete (a backend failed, interrupted, ...)
     usage: Usage | None = None  # what the run consumed (None when the pipeline never came up)
-    function_runs_on: str | None = (
-        None  # which interpreter ran the function, e.g. "python3.12 on CPython 3.12.1"
-    )
+    function_runs_on: str | None = None  # which interpreter ran the function ("python3.12 on CPython 3.12.1")
 
     @property
     def passed(self) -> bool:
