@@ -1,8 +1,8 @@
 """`msk-harness doctor`: what this machine has for the harness, and how to fix what is missing.
 
 The embedded stack needs Python packages (boto3, moto, kafka-python), Java 17+ and either the cached Kafka
-jars, ``KAFKA_HOME`` or Maven to fetch the jars once. Node.js (JavaScript Lambdas) and Docker (Docker
-backends) are optional and reported as such.
+jars, ``KAFKA_HOME`` or Maven to fetch the jars once. Node.js (JavaScript Lambdas), a Python of each
+``pythonX.Y`` runtime's version, and Docker (Docker backends) are optional and reported as such.
 
 Example::
 
@@ -31,6 +31,7 @@ from harness.backends.kafka.dist import (
     java_major_version,
     resolve_distribution,
 )
+from harness.runtime.provision import find_interpreter
 
 _REQUIRED_MODULES = {
     "boto3": "boto3",
@@ -77,6 +78,21 @@ def check_python_packages() -> Finding:
     return Finding("python", True, f"Python {version} with boto3, moto, kafka-python")
 
 
+def check_python_runtime(runtime: str, env: Mapping[str, str]) -> Finding:
+    """Whether a `runtime` function will run on an interpreter of its own version."""
+    version = runtime.removeprefix("python")
+    interpreter, full, matches = find_interpreter(version, env)
+    if matches:
+        return Finding(runtime, True, f"CPython {full} ({interpreter})", required=False)
+    return Finding(
+        runtime,
+        False,
+        f"no Python {version}: {runtime} functions run on the harness's Python {full}",
+        f"pyenv install {version} (or set MSK_HARNESS_PYTHON_{version.replace('.', '_')} to an interpreter)",
+        required=False,
+    )
+
+
 def check_java(env: Mapping[str, str]) -> Finding:
     """Java 17+ for the embedded broker."""
     fix = "apt-get install openjdk-17-jdk-headless (or set JAVA_HOME to a JDK 17+)"
@@ -121,7 +137,9 @@ def diagnose(env: Mapping[str, str] | None = None) -> list[Finding]:
     env = os.environ if env is None else env
     findings = [check_python_packages(), check_java(env)]
     findings += check_maven_and_jars(env)
-    findings += [check_node(env), check_docker(), check_testcontainers()]
+    findings += [check_node(env)]
+    findings += [check_python_runtime(runtime, env) for runtime in ("python3.11", "python3.12", "python3.13")]
+    findings += [check_docker(), check_testcontainers()]
     return findings
 
 

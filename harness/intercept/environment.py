@@ -5,7 +5,6 @@ This is the one hook the runtime side calls (`function_environment`); everything
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -65,9 +64,9 @@ def function_environment(
         out["MSK_HARNESS_AWS_FRONT_HTTP"] = f"127.0.0.1:{front_plain_port}"
     out["MSK_HARNESS_AWS_SUFFIXES"] = ",".join(INTERCEPTED_SUFFIXES)
     if runtime.startswith("python"):
-        # Lambda puts the task root on the import path; our sitecustomize goes first and chains to any other.
-        rest = function_variables.get("PYTHONPATH") or str(code_dir)
-        out["PYTHONPATH"] = os.pathsep.join([str(PYTHON_PRELOAD_DIR), rest])
+        # Our sitecustomize goes first and chains to any other; the runtime puts the task root, the layers and
+        # the function's own PYTHONPATH after it (harness/runtime/env_vars.py).
+        out["PYTHONPATH"] = str(PYTHON_PRELOAD_DIR)
     elif runtime.startswith("nodejs"):
         own = function_variables.get("NODE_OPTIONS", "")
         out["NODE_OPTIONS"] = f'--require "{NODE_PRELOAD}" {own}'.strip()

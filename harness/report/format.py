@@ -109,6 +109,7 @@ def summary_rows(result: RunResult) -> list[tuple[str, str]]:
         ("invocations", f"{result.invocations:,} ({result.failed_invocations:,} failed)"),
         ("function errors", errors or "none"),
         *([("AWS endpoints", result.aws_endpoints.describe())] if result.aws_endpoints is not None else []),
+        *([("function ran on", result.function_runs_on)] if result.function_runs_on else []),
         (
             "objects",
             f"{stats.count:,} in {stats.hours} hour prefix(es), {human_bytes(stats.total_bytes)} total"

@@ -76,20 +76,20 @@ def choose_backends(spec: PipelineSpec, override: str | None = None) -> BackendC
     return BackendChoice(kafka, s3, bootstrap if kafka == "external" else None, endpoint, backends.s3.region)
 
 
-def resolve_code_dir(code_dir: Path, scenario_path: Path, cwd: Path) -> Path:
-    """A relative `code_dir` is relative to the repository root: the working directory or an ancestor of the
-    scenario file, whichever holds it."""
+def resolve_code_dir(
+    code_dir: Path, scenario_path: Path, cwd: Path, what: str = "pipeline.function.code_dir"
+) -> Path:
+    """A relative `code_dir` (or layer, when `what` says so) is relative to the repository root: the working
+    directory or an ancestor of the scenario file, whichever holds it."""
     if code_dir.is_absolute():
         candidates = [code_dir]
     else:
         here = scenario_path.resolve().parent
         candidates = [cwd / code_dir] + [parent / code_dir for parent in (here, *here.parents)]
     for candidate in candidates:
-        if candidate.is_dir():
+        if candidate.is_dir() or (what != "pipeline.function.code_dir" and candidate.is_file()):
             return candidate.resolve()
-    raise PipelineConfigError(
-        f"pipeline.function.code_dir: {code_dir} not found (looked in {cwd} and above {scenario_path})"
-    )
+    raise PipelineConfigError(f"{what}: {code_dir} not found (looked in {cwd} and above {scenario_path})")
 
 
 def thaw(value: Any) -> Any:
@@ -144,6 +144,10 @@ class Pipeline(Backend):
         self.backends = choose_backends(self.spec, backend)
         self.code_dir = code_dir or resolve_code_dir(
             self.spec.function.code_dir, scenario.path, cwd or Path.cwd()
+        )
+        self.layers = tuple(
+            resolve_code_dir(layer, scenario.path, cwd or Path.cwd(), f"pipeline.function.layers[{i}]")
+            for i, layer in enumerate(self.spec.function.layers)
         )
         self._own_work_dir = work_dir is None
         self._work_dir_arg = work_dir
@@ -309,6 +313,8 @@ class Pipeline(Backend):
             memory_mb=fn.memory_mb,
             environment=dict(fn.environment),
             region=region,
+            layers=self.layers,
+            ephemeral_storage_mb=fn.ephemeral_storage_mb,
         )
         return FunctionRuntime(
             config,

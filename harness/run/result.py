@@ -75,6 +75,7 @@ class RunResult:
     error: str | None = None  # set when the run could not complete (a backend failed, interrupted, ...)
     usage: Usage | None = None  # what the run consumed (None when the pipeline never came up)
     aws_endpoints: EndpointUse | None = None  # which path the function's AWS calls took (harness/intercept)
+    function_runs_on: str | None = None  # which interpreter ran the function ("python3.12 on CPython 3.12.1")
 
     @property
     def passed(self) -> bool:

@@ -162,6 +162,7 @@ class _Run:
         self.load_summary: LoadSummary | None = None
         self.diagnostics = RunDiagnostics(settled=False)
         self.stats: tuple[int, int, dict[str, int]] = (0, 0, {})
+        self.runs_on: str | None = None
         self.usage: Usage | None = None
         self._progress: Progress | None = None
         self._last_sample_wall = -1e9
@@ -201,6 +202,7 @@ class _Run:
                 self.phase = "stopping"
                 self._show()
                 self.stats = _invocation_stats(pipeline)
+                self.runs_on = pipeline.runtime.runs_on if pipeline.runtime is not None else None
                 self.usage = self._usage(pipeline, clock_start)
                 endpoint_use = pipeline.interception.use() if pipeline.interception is not None else None
                 stop_error = _stop_quietly(pipeline)
@@ -223,6 +225,7 @@ class _Run:
             error=error,
             usage=self.usage,
             aws_endpoints=endpoint_use,
+            function_runs_on=self.runs_on,
         )
 
     def _drive(self, pipeline: Pipeline) -> tuple[VerificationReport | None, str | None]:

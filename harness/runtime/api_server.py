@@ -131,121 +131,128 @@ class EnvironmentChannel:
         self._queue.put(None)
 
 
+class _RuntimeApiHandler(BaseHTTPRequestHandler):
+    """Serves one environment's Runtime API; `_handler_class` binds the channel and limits."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: avoid 40 ms delayed ACKs
+    channel: EnvironmentChannel
+    statuses: RuntimeApiStatuses
+    max_body: int
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # the function log records invocations; per-request access logs would only be noise
+
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def _status_body(self, status: int, error_type: str, message: str) -> None:
+        self._send(status, json.dumps({"errorType": error_type, "errorMessage": message}).encode())
+
+    def _already_answered(self) -> None:
+        self._status_body(
+            self.statuses.already_answered, "InvalidStateTransition", "the invocation was already answered"
+        )
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self) -> None:
+        if self.path != f"{API_PREFIX}/invocation/next":
+            self._status_body(404, "NotFound", f"no such endpoint: {self.path}")
+            return
+        inv = self.channel.take_next()
+        if inv is None:
+            self._status_body(500, "EnvironmentStopped", "the execution environment is shutting down")
+            return
+        self._send(
+            200,
+            inv.event,
+            {
+                "Lambda-Runtime-Aws-Request-Id": inv.request_id,
+                "Lambda-Runtime-Deadline-Ms": str(inv.deadline_ms),
+                "Lambda-Runtime-Invoked-Function-Arn": inv.function_arn,
+                "Lambda-Runtime-Trace-Id": inv.trace_id,
+            },
+        )
+
+    def do_POST(self) -> None:
+        body = self._read_body()
+        if self.path == f"{API_PREFIX}/init/error":
+            self._post_init_error(body)
+            return
+        parts = self.path.removeprefix(f"{API_PREFIX}/invocation/").split("/")
+        if not self.path.startswith(f"{API_PREFIX}/invocation/") or len(parts) != 2:
+            self._status_body(404, "NotFound", f"no such endpoint: {self.path}")
+            return
+        request_id, verb = parts
+        if verb not in ("response", "error"):
+            self._status_body(404, "NotFound", f"no such endpoint: {self.path}")
+            return
+        inv = self.channel.lookup(request_id)
+        if inv is None:
+            self._status_body(
+                self.statuses.unknown_request, "InvalidRequestID", f"unknown request id {request_id}"
+            )
+        elif inv.done.is_set():
+            self._already_answered()
+        elif verb == "response":
+            self._post_response(inv, body)
+        else:
+            self._post_error(inv, body)
+
+    def _post_init_error(self, body: bytes) -> None:
+        if self.channel.ready.is_set():
+            self._status_body(403, "InvalidStateTransition", "init error after init completed")
+            return
+        error_type = self.headers.get(ERROR_TYPE_HEADER) or "Runtime.Unknown"
+        self.channel.fail_init(Answer("init_error", body, error_type))
+        self._send(202, b'{"status":"OK"}')
+
+    def _post_response(self, inv: Invocation, body: bytes) -> None:
+        if len(body) > self.max_body:
+            message = (
+                f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "
+                f"({self.max_body} bytes)."
+            )
+            payload = json.dumps({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"})
+            inv.answer(Answer("too_large", payload.encode(), "Function.ResponseSizeTooLarge"))
+            self._status_body(self.statuses.too_large, "RequestEntityTooLarge", message)
+        elif inv.answer(Answer("response", body)):
+            self._send(202, b'{"status":"OK"}')
+        else:
+            self._already_answered()
+
+    def _post_error(self, inv: Invocation, body: bytes) -> None:
+        if len(body) > self.max_body:
+            self._status_body(self.statuses.too_large, "RequestEntityTooLarge", "error payload too large")
+            return
+        try:
+            json.loads(body or b"{}")
+        except ValueError:
+            self._status_body(self.statuses.bad_error_body, "InvalidErrorShape", "error body is not JSON")
+            return
+        if inv.answer(Answer("error", body, "Unhandled")):
+            self._send(202, b'{"status":"OK"}')
+        else:
+            self._already_answered()
+
+
 def _handler_class(
     channel: EnvironmentChannel, statuses: RuntimeApiStatuses, max_body: int
 ) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out in separate writes: avoid 40 ms delayed ACKs
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # the function log records invocations; per-request access logs would only be noise
-
-        def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
-
-        def _status_body(self, status: int, error_type: str, message: str) -> None:
-            self._send(status, json.dumps({"errorType": error_type, "errorMessage": message}).encode())
-
-        def _read_body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
-
-        def do_GET(self) -> None:
-            if self.path != f"{API_PREFIX}/invocation/next":
-                self._status_body(404, "NotFound", f"no such endpoint: {self.path}")
-                return
-            inv = channel.take_next()
-            if inv is None:
-                self._status_body(500, "EnvironmentStopped", "the execution environment is shutting down")
-                return
-            self._send(
-                200,
-                inv.event,
-                {
-                    "Lambda-Runtime-Aws-Request-Id": inv.request_id,
-                    "Lambda-Runtime-Deadline-Ms": str(inv.deadline_ms),
-                    "Lambda-Runtime-Invoked-Function-Arn": inv.function_arn,
-                    "Lambda-Runtime-Trace-Id": inv.trace_id,
-                },
-            )
-
-        def do_POST(self) -> None:
-            body = self._read_body()
-            path = self.path
-            if path == f"{API_PREFIX}/init/error":
-                if channel.ready.is_set():
-                    self._status_body(403, "InvalidStateTransition", "init error after init completed")
-                    return
-                error_type = self.headers.get(ERROR_TYPE_HEADER) or "Runtime.Unknown"
-                channel.fail_init(Answer("init_error", body, error_type))
-                self._send(202, b'{"status":"OK"}')
-                return
-            parts = path.removeprefix(f"{API_PREFIX}/invocation/").split("/")
-            if not path.startswith(f"{API_PREFIX}/invocation/") or len(parts) != 2:
-                self._status_body(404, "NotFound", f"no such endpoint: {path}")
-                return
-            request_id, verb = parts
-            if verb not in ("response", "error"):
-                self._status_body(404, "NotFound", f"no such endpoint: {path}")
-                return
-            inv = channel.lookup(request_id)
-            if inv is None:
-                self._status_body(
-                    statuses.unknown_request, "InvalidRequestID", f"unknown request id {request_id}"
-                )
-                return
-            if inv.done.is_set():
-                self._status_body(
-                    statuses.already_answered, "InvalidStateTransition", "the invocation was already answered"
-                )
-                return
-            if verb == "response":
-                self._post_response(inv, body)
-            else:
-                self._post_error(inv, body)
-
-        def _post_response(self, inv: Invocation, body: bytes) -> None:
-            if len(body) > max_body:
-                message = (
-                    f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "
-                    f"({max_body} bytes)."
-                )
-                payload = json.dumps({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"})
-                inv.answer(Answer("too_large", payload.encode(), "Function.ResponseSizeTooLarge"))
-                self._status_body(statuses.too_large, "RequestEntityTooLarge", message)
-                return
-            if inv.answer(Answer("response", body)):
-                self._send(202, b'{"status":"OK"}')
-            else:
-                self._status_body(
-                    statuses.already_answered, "InvalidStateTransition", "the invocation was already answered"
-                )
-
-        def _post_error(self, inv: Invocation, body: bytes) -> None:
-            if len(body) > max_body:
-                self._status_body(statuses.too_large, "RequestEntityTooLarge", "error payload too large")
-                return
-            try:
-                json.loads(body or b"{}")
-            except ValueError:
-                self._status_body(statuses.bad_error_body, "InvalidErrorShape", "error body is not JSON")
-                return
-            if inv.answer(Answer("error", body, "Unhandled")):
-                self._send(202, b'{"status":"OK"}')
-            else:
-                self._status_body(
-                    statuses.already_answered, "InvalidStateTransition", "the invocation was already answered"
-                )
-
-    return Handler
+    """A request handler class bound to one environment's channel."""
+    return type(
+        "Handler", (_RuntimeApiHandler,), {"channel": channel, "statuses": statuses, "max_body": max_body}
+    )
 
 
 class _Listener(ThreadingHTTPServer):

@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 from harness.runtime.api_server import RuntimeApiStatuses
 from harness.runtime.env_vars import InvalidParameterValueException, check_function_variables
+from harness.runtime.sandbox import LayerError, check_layers
 
 SUPPORTED_RUNTIMES: frozenset[str] = frozenset(
     {"python3.11", "python3.12", "python3.13", "nodejs20.x", "nodejs22.x", "provided.al2023", "provided.al2"}
@@ -31,6 +32,8 @@ class FunctionConfig:
     environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     region: str = "us-east-1"
     account_id: str = "123456789012"
+    layers: tuple[Path, ...] = ()  # directories or zip files, laid out as /opt in this order
+    ephemeral_storage_mb: int = 512
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -52,6 +55,15 @@ class FunctionConfig:
             raise InvalidParameterValueException(
                 f"MemorySize must be between 128 and 10240 MB, got {self.memory_mb}"
             )
+        if not 512 <= self.ephemeral_storage_mb <= 10240:
+            raise InvalidParameterValueException(
+                f"EphemeralStorage Size must be between 512 and 10240 MB, got {self.ephemeral_storage_mb}"
+            )
+        try:
+            check_layers([Path(p) for p in self.layers])
+        except LayerError as exc:
+            raise InvalidParameterValueException(str(exc)) from exc
+        object.__setattr__(self, "layers", tuple(Path(p).resolve() for p in self.layers))
         check_function_variables(self.environment)
         object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
         object.__setattr__(self, "code_dir", Path(self.code_dir).resolve())

@@ -1,15 +1,20 @@
 """The environment variables Lambda sets for an execution environment (spec §7.2), as pure functions.
 
 Known deviations from AWS:
-- ``LAMBDA_TASK_ROOT`` is the local code directory, not ``/var/task``; ``LAMBDA_RUNTIME_DIR`` is our bootstrap
-  directory, not ``/var/runtime``.
-- ``PATH`` is the harness's own ``PATH`` (the function needs the local ``python``/``node``).
+- ``LAMBDA_TASK_ROOT`` is the function's read-only code copy, not ``/var/task``; ``LAMBDA_RUNTIME_DIR`` is our
+  bootstrap directory, not ``/var/runtime``; ``PATH``/``PYTHONPATH``/``NODE_PATH``/``LD_LIBRARY_PATH`` name
+  those local directories in AWS's order (see `harness.runtime.world`).
+- ``TMPDIR`` is set to the environment's own tmp directory (AWS sets none; its ``/tmp`` is private).
+- On a host without the ``en_US.UTF-8`` locale, Python's locale coercion adds ``LC_CTYPE=C.UTF-8`` inside
+  Python functions (Lambda has the locale, so it does not).
+- ``AWS_XRAY_DAEMON_ADDRESS`` is not set: no X-Ray daemon runs here (``AWS_XRAY_CONTEXT_MISSING`` is).
 - Variables the stack passes in ``extra_env`` win over the function's own variables (they point the SDK at the
   emulators); only the credential keys among the reserved names may be set that way.
 """
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Mapping
 from datetime import datetime
@@ -34,6 +39,7 @@ RESERVED_KEYS: frozenset[str] = frozenset(
         "AWS_LAMBDA_RUNTIME_API",
         "LAMBDA_TASK_ROOT",
         "LAMBDA_RUNTIME_DIR",
+        "TZ",
     }
 )
 """Keys a function's configuration may not set (AWS rejects them with InvalidParameterValueException)."""
@@ -107,19 +113,15 @@ def environment_for(
     runtime_dir: str,
     runtime_api: str,
     log_stream: str,
-    path: str,
+    paths: Mapping[str, str],
+    tmp_dir: str,
     function_variables: Mapping[str, str],
     extra_env: Mapping[str, str],
 ) -> dict[str, str]:
     """The full environment of one execution environment process (spec §7.2)."""
-    env: dict[str, str] = {
-        "PATH": path,
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-    }
-    if runtime.startswith("python"):
-        # AWS puts the runtime and task root on the import path; PYTHONPATH stays unreserved.
-        env["PYTHONPATH"] = task_root
+    # Unreserved variables first: the function's configuration may override them, as on AWS.
+    env: dict[str, str] = {"LANG": "en_US.UTF-8", "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR", **paths}
+    env["TMPDIR"] = tmp_dir
     env.update(function_variables)
     env.update(
         {
@@ -135,11 +137,16 @@ def environment_for(
             "LAMBDA_TASK_ROOT": task_root,
             "LAMBDA_RUNTIME_DIR": runtime_dir,
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
+            "TZ": ":UTC",
             **DUMMY_CREDENTIALS,
         }
     )
     exec_env = execution_env_name(runtime)
     if exec_env:
         env["AWS_EXECUTION_ENV"] = exec_env
-    env.update(extra_env)
+    extra = dict(extra_env)
+    if "PYTHONPATH" in extra and env.get("PYTHONPATH"):
+        # A harness preload (AWS host interception) goes before the task root and layers, not instead.
+        extra["PYTHONPATH"] = os.pathsep.join([extra["PYTHONPATH"], env["PYTHONPATH"]])
+    env.update(extra)
     return env

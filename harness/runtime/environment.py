@@ -1,9 +1,9 @@
 """One execution environment: a runtime process speaking the Runtime API, its log pump and its exit watcher.
 
 Known deviations from AWS:
-- Every ``python3.x`` runtime runs on the harness's own Python (with ``awslambdaric``) and every ``nodejs*``
-  runtime on the local ``node``; the version in the runtime id only names ``AWS_EXECUTION_ENV``.
-- No sandbox: no read-only file system, no ``/tmp`` quota, no memory limit enforcement (memory is reported).
+- ``MemorySize`` is enforced by polling the runtime process's resident memory every few milliseconds and
+  SIGKILLing it past the limit (AWS: a cgroup limit); a spike shorter than one poll can slip through.
+- Memory is the runtime processes' resident set; AWS also counts page cache and the runtime's own agent.
 - The runtime process keeps running between invocations (AWS freezes it).
 """
 
@@ -12,43 +12,37 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import resource
 import select
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
 from harness.processes import spawn_child, stop_child
-from harness.runtime.api_server import EnvironmentChannel, Invocation
-from harness.runtime.errors import exit_error
+from harness.runtime.api_server import Answer, EnvironmentChannel, Invocation
+from harness.runtime.errors import exit_error, out_of_memory_error
 
-BOOTSTRAP_DIR = Path(__file__).parent / "bootstraps"
-NODE_BOOTSTRAP = BOOTSTRAP_DIR / "node_runtime.mjs"
+MEMORY_POLL_SECONDS = 0.02
 
 
-def runtime_command(runtime: str, handler: str, code_dir: Path) -> list[str]:
-    """The argv that starts `runtime` (a provided bootstrap must exist and be executable)."""
-    if runtime.startswith("python"):
-        return [sys.executable, "-m", "awslambdaric", handler]
-    if runtime.startswith("nodejs"):
-        return ["node", str(NODE_BOOTSTRAP)]
-    bootstrap = code_dir / "bootstrap"
-    if not bootstrap.is_file():
-        raise FileNotFoundError(f"runtime {runtime} needs an executable {bootstrap}")
-    if not os.access(bootstrap, os.X_OK):
-        raise PermissionError(f"{bootstrap} is not executable (chmod +x it)")
-    return [str(bootstrap)]
+def resident_mb(pid: int) -> int | None:
+    """Current resident memory (VmRSS) of a live process in MB, rounded up; None if it is gone."""
+    return _status_mb(pid, "VmRSS:")
 
 
 def max_memory_used_mb(pid: int) -> int | None:
     """Peak resident memory (VmHWM) of a live process in MB, rounded up; None if it is gone."""
+    return _status_mb(pid, "VmHWM:")
+
+
+def _status_mb(pid: int, field: str) -> int | None:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field):
                     kb = int(line.split()[1])
                     return max(1, -(-kb // 1024))
     except (OSError, ValueError):
@@ -118,6 +112,8 @@ class ExecutionEnvironment:
         spawner: Executor,
         write_log: Callable[[bytes], None],
         log_lock: threading.Lock,
+        memory_limit_mb: int | None = None,
+        file_size_limit_bytes: int | None = None,
     ) -> None:
         self.env_id = env_id
         self.channel = channel
@@ -127,17 +123,43 @@ class ExecutionEnvironment:
             spawn_child, argv, log=subprocess.PIPE, env=env, cwd=cwd
         ).result()
         assert self.proc.stdout is not None
+        if file_size_limit_bytes is not None:  # EphemeralStorage, per file (see harness.runtime.sandbox)
+            with contextlib.suppress(OSError):
+                resource.prlimit(self.proc.pid, resource.RLIMIT_FSIZE, (file_size_limit_bytes,) * 2)
         self._pump = LogPump(self.proc.stdout.fileno(), write_log, log_lock)
         self.exit_code: int | None = None
+        self.out_of_memory = False
+        self.memory_limit_mb = memory_limit_mb
         self._watcher = threading.Thread(target=self._watch, name=f"lambda-env-{env_id}-exit", daemon=True)
         self._watcher.start()
+        if memory_limit_mb is not None:
+            threading.Thread(
+                target=self._police_memory, name=f"lambda-env-{env_id}-memory", daemon=True
+            ).start()
+
+    def _police_memory(self) -> None:
+        assert self.memory_limit_mb is not None
+        while not self.channel.gone.wait(MEMORY_POLL_SECONDS):
+            used = resident_mb(self.proc.pid)
+            if used is None:
+                return
+            if used > self.memory_limit_mb:
+                self.out_of_memory = True
+                self.kill()
+                return
+
+    def exit_answer(self, request_id: str, code: int) -> Answer:
+        """How an invocation ends when the process exits with `code` (out of memory, or a plain exit)."""
+        if self.out_of_memory:
+            return out_of_memory_error(request_id, code)
+        return exit_error(request_id, code)
 
     def _watch(self) -> None:
         code = self.proc.wait()
         self.exit_code = code
         inv = self.channel.current
         if inv is not None:
-            inv.answer(exit_error(inv.request_id, code))
+            inv.answer(self.exit_answer(inv.request_id, code))
         self.channel.mark_gone()
 
     @property
@@ -150,7 +172,9 @@ class ExecutionEnvironment:
         self.channel.assign(invocation)
 
     def max_memory_mb(self) -> int | None:
-        """Peak memory of the runtime process so far."""
+        """Peak memory of the runtime process so far (the limit once it was killed for exceeding it)."""
+        if self.out_of_memory:
+            return self.memory_limit_mb
         return max_memory_used_mb(self.proc.pid)
 
     def mark(self, line: str) -> None:

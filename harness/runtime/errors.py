@@ -2,6 +2,8 @@
 
 Known deviations from AWS:
 - The timeout shape is not documented by AWS; we use the spec default (§7.3) ``Sandbox.Timedout`` form.
+- ``Runtime.OutOfMemory`` carries the same message as an exit (``Runtime exited with error: signal: killed``),
+  which is what AWS logs for a memory kill; its exact invoke-response body is not documented.
 - Injected ``raise`` faults carry an empty ``stackTrace`` (no handler frame ran).
 """
 
@@ -34,6 +36,21 @@ def exit_error(request_id: str, exit_code: int) -> Answer:
     message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_reason(exit_code)}"
     body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
     return Answer("exit", body, "Runtime.ExitError")
+
+
+def out_of_memory_error(request_id: str, exit_code: int) -> Answer:
+    """``Runtime.OutOfMemory``: the process was killed for using more than ``MemorySize``."""
+    message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_reason(exit_code)}"
+    body = json.dumps({"errorType": "Runtime.OutOfMemory", "errorMessage": message}).encode()
+    return Answer("exit", body, "Runtime.OutOfMemory")
+
+
+def exit_log_line(answer: Answer) -> str | None:
+    """The platform line AWS logs when the runtime died (``<errorMessage>\\n<errorType>``), else None."""
+    if answer.kind != "exit":
+        return None
+    message = json.loads(answer.body).get("errorMessage", "")
+    return f"{message}\n{answer.error_type}"
 
 
 def injected_error(request_id: str, error_type: str, message: str) -> Answer:

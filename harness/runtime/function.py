@@ -1,9 +1,10 @@
 """One Lambda function: its configuration, invocation results, and the runtime that runs its environments.
 
-`FunctionRuntime` starts execution environments (real processes: ``awslambdaric`` for Python, our Node.js
-bootstrap, or the function's own ``bootstrap`` for ``provided.*``) behind a Runtime API server, reuses warm
-ones, creates new ones up to ``max_environments``, enforces the timeout on the injected clock, and writes
-START/END/REPORT lines to ``<log_dir>/<function>.log``.
+`FunctionRuntime` starts execution environments (real processes: ``awslambdaric`` on the runtime's own Python
+environment, our Node.js bootstrap beside the runtime's AWS SDK, or the function's own ``bootstrap`` for
+``provided.*``; see `harness.runtime.world`) behind a Runtime API server, reuses warm ones, creates new ones
+up to ``max_environments``, enforces the timeout on the injected clock, and writes START/END/REPORT lines to
+``<log_dir>/<function>.log``.
 
 Known deviations from AWS:
 - The deadline is epoch milliseconds on the injected clock, but runtimes compute remaining time with the
@@ -23,9 +24,7 @@ Example::
 from __future__ import annotations
 
 import itertools
-import os
 import random
-import shutil
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -50,10 +49,13 @@ from harness.runtime.env_vars import (
     log_stream_name,
     trace_id,
 )
-from harness.runtime.environment import BOOTSTRAP_DIR, ExecutionEnvironment, runtime_command
-from harness.runtime.errors import exit_error, injected_error, timeout_error
+from harness.runtime.environment import ExecutionEnvironment
+from harness.runtime.errors import exit_log_line, injected_error, timeout_error
 from harness.runtime.faults import FaultAction, FaultRule, InvocationFaults
 from harness.runtime.logs import FunctionLog, InvocationRecord, end_line, report_line, start_line
+from harness.runtime.pool import EnvironmentPool
+from harness.runtime.provision import ProvisionError
+from harness.runtime.world import BOOTSTRAP_DIR, FunctionWorld, prepare_world
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -99,7 +101,6 @@ class FunctionRuntime(Backend):
         self.config = config
         self.options = options = options or RuntimeOptions()
         self.faults = InvocationFaults()
-        self.max_environments = max_environments
         self._clock = clock
         self._rng = rng
         self._rng_lock = threading.Lock()
@@ -108,14 +109,17 @@ class FunctionRuntime(Backend):
         self._server = RuntimeApiServer(
             statuses=options.statuses, max_response_bytes=options.max_response_bytes
         )
-        self._pool = threading.Condition()
-        self._idle: list[ExecutionEnvironment] = []
-        self._all: set[ExecutionEnvironment] = set()
-        self._reserved = 0  # environments being created
+        self._pool = EnvironmentPool(
+            max_environments=max_environments,
+            create=self._create_environment,
+            discard=self._discard,
+            reuse=options.reuse_environments,
+        )
         self._env_ids = itertools.count(1)
         self._invoke_index = itertools.count()
         self._spawner: ThreadPoolExecutor | None = None
         self._log: FunctionLog | None = None
+        self._world: FunctionWorld | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     @property
@@ -127,42 +131,59 @@ class FunctionRuntime(Backend):
         """The invocation log so far (completion order)."""
         return self._log.records() if self._log is not None else []
 
+    @property
+    def max_environments(self) -> int:
+        """The most execution environments this function runs at once."""
+        return self._pool.max_environments
+
+    @property
+    def runs_on(self) -> str | None:
+        """Which interpreter really runs the function (the harness's own when the runtime's is missing)."""
+        return self._world.runs_on if self._world is not None else None
+
     def environment_count(self) -> int:
         """How many environments exist right now (idle or busy)."""
-        with self._pool:
-            return len(self._all)
+        return self._pool.count()
 
     def _start(self) -> None:
         cfg = self.config
         if not cfg.code_dir.is_dir():
             raise BackendError(f"code_dir {cfg.code_dir} is not a directory")
-        runtime_command(cfg.runtime, cfg.handler, cfg.code_dir)  # checks a provided bootstrap early
-        if cfg.runtime.startswith("nodejs") and shutil.which("node") is None:
-            raise BackendError(f"runtime {cfg.runtime} needs `node` on PATH")
+        try:
+            self._world = prepare_world(
+                cfg.name,
+                cfg.runtime,
+                cfg.handler,
+                cfg.code_dir,
+                layers=cfg.layers,
+                function_variables=cfg.environment,
+            )
+        except ProvisionError as exc:
+            raise BackendError(f"cannot provide runtime {cfg.runtime}: {exc}") from exc
         self._log = FunctionLog(self.log_path)
         # One long-lived thread forks every runtime process, so PR_SET_PDEATHSIG stays armed.
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lambda-{cfg.name}-spawner")
+        self._pool.open()
 
     def _stop(self) -> None:
-        with self._pool:
-            envs = list(self._all)
-            self._all.clear()
-            self._idle.clear()
-            self._pool.notify_all()
-        for env in envs:
-            self._discard(env)
+        self._pool.close()
         self._server.close_all()
         if self._spawner is not None:
             self._spawner.shutdown(wait=True)
             self._spawner = None
         if self._log is not None:
             self._log.close()
+        if self._world is not None:
+            self._world.close()
+            self._world = None
 
     # -- environments ----------------------------------------------------------------------------------------
     def _create_environment(self) -> ExecutionEnvironment:
         cfg = self.config
         assert self._spawner is not None
         assert self._log is not None
+        assert self._world is not None
+        world = self._world
         env_id = next(self._env_ids)
         channel = EnvironmentChannel(env_id)
         api = self._server.open(channel)
@@ -174,11 +195,12 @@ class FunctionRuntime(Backend):
             handler=cfg.handler,
             memory_mb=cfg.memory_mb,
             region=cfg.region,
-            task_root=str(cfg.code_dir),
+            task_root=str(world.files.task_root),
             runtime_dir=str(BOOTSTRAP_DIR),
             runtime_api=api,
             log_stream=stream,
-            path=os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            paths=world.paths,
+            tmp_dir=str(world.files.tmp_dir(env_id)),
             function_variables=cfg.environment,
             extra_env=self._extra_env,
         )
@@ -186,61 +208,24 @@ class FunctionRuntime(Backend):
             return ExecutionEnvironment(
                 env_id=env_id,
                 channel=channel,
-                argv=runtime_command(cfg.runtime, cfg.handler, cfg.code_dir),
+                argv=world.argv,
                 env=variables,
-                cwd=cfg.code_dir,
+                cwd=world.files.task_root,
                 spawner=self._spawner,
                 write_log=self._log.write,
                 log_lock=self._log.lock,
+                memory_limit_mb=cfg.memory_mb,
+                file_size_limit_bytes=cfg.ephemeral_storage_mb * 1024 * 1024,
             )
         except BaseException:
             self._server.close(channel)
             raise
 
-    def _acquire(self) -> tuple[ExecutionEnvironment, bool]:
-        """A warm idle environment, or a freshly spawned one (cold) when under the limit."""
-        with self._pool:
-            while True:
-                if not self.running:
-                    raise BackendError("the function runtime is stopped")
-                while self._idle:
-                    env = self._idle.pop()
-                    if env.alive:
-                        return env, False
-                    self._all.discard(env)
-                    threading.Thread(target=self._discard, args=(env,), daemon=True).start()
-                if len(self._all) + self._reserved < self.max_environments:
-                    self._reserved += 1
-                    break
-                self._pool.wait()
-        try:
-            env = self._create_environment()
-        except BaseException:
-            with self._pool:
-                self._reserved -= 1
-                self._pool.notify()
-            raise
-        with self._pool:
-            self._reserved -= 1
-            self._all.add(env)
-        return env, True
-
-    def _release(self, env: ExecutionEnvironment, keep: bool) -> None:
-        with self._pool:
-            keep = (
-                keep and self.running and env.alive and env in self._all and self.options.reuse_environments
-            )
-            if keep:
-                self._idle.append(env)
-            else:
-                self._all.discard(env)
-            self._pool.notify()
-        if not keep:
-            self._discard(env)
-
     def _discard(self, env: ExecutionEnvironment) -> None:
         env.stop(grace_seconds=0.0 if not env.alive else self.options.stop_grace_seconds)
         self._server.close(env.channel)
+        if self._world is not None:
+            self._world.files.drop_tmp(env.env_id)
 
     def _wait_settled(self, env: ExecutionEnvironment, seconds: float) -> bool:
         """Wait up to `seconds` of clock time for init to finish or fail; True if it settled."""
@@ -260,11 +245,11 @@ class FunctionRuntime(Backend):
         rule = self.faults.decide(index, event)
         with self._rng_lock:
             request_id = random_uuid(self._rng)
-        env, cold = self._acquire()
+        env, cold = self._pool.acquire()
         try:
             return self._run(index=index, request_id=request_id, event=event, env=env, cold=cold, rule=rule)
         except BaseException:
-            self._release(env, keep=False)
+            self._pool.release(env, keep=False)
             raise
 
     def _run(
@@ -277,24 +262,16 @@ class FunctionRuntime(Backend):
         cold: bool,
         rule: FaultRule | None,
     ) -> InvocationResult:
-        clock, timeout = self._clock, float(self.config.timeout_seconds)
+        clock = self._clock
         init_ms: float | None = None
         deadline: float | None = None
         if cold:
-            init_start = clock.monotonic()
-            if not self._wait_settled(env, self.options.init_timeout_seconds) and env.alive:
-                # Init overran its limit: AWS retries it inside the first invoke, under the function timeout.
-                self._release(env, keep=False)
-                env, _ = self._acquire()
-                init_start = clock.monotonic()
-                deadline = init_start + timeout
-                self._wait_settled(env, timeout)
-            init_ms = (clock.monotonic() - init_start) * 1000.0
+            env, init_ms, deadline = self._settle_init(env)
             if not env.channel.ready.is_set():
                 return self._init_failed(index=index, request_id=request_id, env=env, init_ms=init_ms)
         start = clock.monotonic()
         if deadline is None:
-            deadline = start + timeout
+            deadline = start + float(self.config.timeout_seconds)
         with self._rng_lock:
             trace = trace_id(int(clock.now().timestamp()), self._rng)
         now_ms = int(clock.now().timestamp() * 1000)
@@ -307,28 +284,15 @@ class FunctionRuntime(Backend):
             doomed=rule is not None and rule.action is FaultAction.CRASH,
         )
         env.mark(start_line(request_id))
-        action = rule.action if rule is not None else None
-        if rule is not None and action is FaultAction.RAISE:
-            env.mark(f"[ERROR] {rule.error_type}: {rule.message}")
-            inv.answer(injected_error(request_id, rule.error_type, rule.message))
-        elif action is not FaultAction.TIMEOUT:
-            env.assign(inv)
-            code = env.proc.poll()
-            if code is not None:  # died while idle, before its exit watcher could see this invocation
-                inv.answer(exit_error(request_id, code))
-            if action is FaultAction.CRASH and clock.wait(inv.delivered, deadline - clock.monotonic()):
-                env.kill()
-        clock.wait(inv.done, deadline - clock.monotonic())
-        memory = env.max_memory_mb()
-        if not inv.done.is_set() and inv.answer(timeout_error(request_id, timeout)):
-            env.kill()
-            stamp = f"{clock.now():%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z"
-            env.mark(f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds")
+        memory = self._dispatch(inv, env, rule, deadline)
         duration_ms = (clock.monotonic() - start) * 1000.0
         answer = inv.result
         assert answer is not None
         outcome = _OUTCOMES[answer.kind]
         status = {"timeout": "timeout", "crash": "error", "too_large": "error"}.get(outcome)
+        died = exit_log_line(answer)
+        if died is not None:
+            env.mark(died)
         env.mark(end_line(request_id))
         env.mark(
             report_line(
@@ -342,7 +306,7 @@ class FunctionRuntime(Backend):
             )
         )
         keep = outcome == "success" or (outcome == "error" and not self.options.reset_on_handler_error)
-        self._release(env, keep=keep)
+        self._pool.release(env, keep=keep)
         return self._finish(
             index=index,
             request_id=request_id,
@@ -355,6 +319,44 @@ class FunctionRuntime(Backend):
             memory=memory,
             rule=rule,
         )
+
+    def _settle_init(self, env: ExecutionEnvironment) -> tuple[ExecutionEnvironment, float, float | None]:
+        """Wait for a cold init: ``(environment, init ms, deadline if a retried init used the timeout)``."""
+        clock, timeout = self._clock, float(self.config.timeout_seconds)
+        deadline: float | None = None
+        init_start = clock.monotonic()
+        if not self._wait_settled(env, self.options.init_timeout_seconds) and env.alive:
+            # Init overran its limit: AWS retries it inside the first invoke, under the function timeout.
+            self._pool.release(env, keep=False)
+            env, _ = self._pool.acquire()
+            init_start = clock.monotonic()
+            deadline = init_start + timeout
+            self._wait_settled(env, timeout)
+        return env, (clock.monotonic() - init_start) * 1000.0, deadline
+
+    def _dispatch(
+        self, inv: Invocation, env: ExecutionEnvironment, rule: FaultRule | None, deadline: float
+    ) -> int | None:
+        """Deliver (or fault) the invocation, wait for its answer or its timeout; returns peak memory."""
+        clock, timeout = self._clock, float(self.config.timeout_seconds)
+        action = rule.action if rule is not None else None
+        if rule is not None and action is FaultAction.RAISE:
+            env.mark(f"[ERROR] {rule.error_type}: {rule.message}")
+            inv.answer(injected_error(inv.request_id, rule.error_type, rule.message))
+        elif action is not FaultAction.TIMEOUT:
+            env.assign(inv)
+            code = env.proc.poll()
+            if code is not None:  # died while idle, before its exit watcher could see this invocation
+                inv.answer(env.exit_answer(inv.request_id, code))
+            if action is FaultAction.CRASH and clock.wait(inv.delivered, deadline - clock.monotonic()):
+                env.kill()
+        clock.wait(inv.done, deadline - clock.monotonic())
+        memory = env.max_memory_mb()
+        if not inv.done.is_set() and inv.answer(timeout_error(inv.request_id, timeout)):
+            env.kill()
+            stamp = f"{clock.now():%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z"
+            env.mark(f"{stamp} {inv.request_id} Task timed out after {timeout:.2f} seconds")
+        return memory
 
     def _init_failed(
         self,
@@ -370,7 +372,7 @@ class FunctionRuntime(Backend):
             env.kill()  # still initialising when its time ran out
             answer = timeout_error(request_id, float(self.config.timeout_seconds))
         elif answer is None:
-            answer = exit_error(request_id, env.proc.wait())
+            answer = env.exit_answer(request_id, env.proc.wait())
         outcome = _OUTCOMES[answer.kind]
         env.mark(start_line(request_id))
         env.mark(end_line(request_id))
@@ -385,7 +387,7 @@ class FunctionRuntime(Backend):
                 error_type=answer.error_type,
             )
         )
-        self._release(env, keep=False)
+        self._pool.release(env, keep=False)
         return self._finish(
             index=index,
             request_id=request_id,

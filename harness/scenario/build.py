@@ -176,7 +176,18 @@ class ScenarioBuilder:
             timeout_seconds=timeout,
             memory_mb=raw.get("memory", 128),
             aws_endpoints=raw.get("aws_endpoints", "both"),
+            layers=self._layers(raw.get("layers", [])),
+            ephemeral_storage_mb=raw.get("ephemeral_storage", 512),
         )
+
+    def _layers(self, raw: Sequence[str]) -> tuple[Path, ...]:
+        for index, entry in enumerate(raw):
+            at: list[PathItem] = ["pipeline", "function", "layers", index]
+            if raw.index(entry) != index:
+                self.problem(at, f"layer {entry} is listed twice")
+            if Path(entry).suffix not in ("", ".zip"):
+                self.problem(at, f"{entry}: a layer is a directory or a .zip file")
+        return tuple(Path(entry) for entry in raw)
 
     def _check_firehose(self, firehose: FirehoseSpec) -> None:
         at = ["pipeline", "firehose"]

@@ -64,6 +64,8 @@ class FunctionSpec:
     timeout_seconds: int = 3
     memory_mb: int = 128
     aws_endpoints: str = "both"  # variables | intercept | both (harness/intercept)
+    layers: tuple[Path, ...] = ()  # directories or .zip files, laid out as /opt in this order
+    ephemeral_storage_mb: int = 512
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,6 @@ def test_environment_variables_are_set_before_import(make_runtime: MakeRuntime) 
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
-        "LAMBDA_TASK_ROOT": str(FIXTURES / "python_basic"),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
@@ -141,6 +140,10 @@ def test_environment_variables_are_set_before_import(make_runtime: MakeRuntime) 
         "MY_VAR": "mine",
     }
     assert {k: env.get(k) for k in expected} == expected
+    task_root = Path(env["LAMBDA_TASK_ROOT"])  # a read-only copy of the code directory, like /var/task
+    assert task_root != FIXTURES / "python_basic"
+    original = FIXTURES / "python_basic" / "basic_handler.py"
+    assert (task_root / "basic_handler.py").read_bytes() == original.read_bytes()
     assert re.fullmatch(r"127\.0\.0\.1:\d+", env["AWS_LAMBDA_RUNTIME_API"])
     assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == body["context"]["log_stream_name"]
     assert "LAMBDA_RUNTIME_DIR" in env

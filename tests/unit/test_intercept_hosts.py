@@ -21,6 +21,7 @@ from harness.intercept.hosts import AwsHost, is_intercepted, parse_host, signing
 from harness.intercept.session import EndpointUse, routes_from_env
 from harness.report.format import summary_rows
 from harness.report.json_report import render_json, run_result_from_json
+from harness.runtime.env_vars import environment_for
 from harness.scenario import validate_text
 from tests.unit.test_report_data import make_result
 
@@ -144,7 +145,7 @@ def test_intercept_mode_drops_endpoint_variables_and_adds_front_trust_and_preloa
     assert env["MSK_HARNESS_AWS_FRONT"] == "127.0.0.1:4443"
     assert env["MSK_HARNESS_AWS_FRONT_HTTP"] == "127.0.0.1:4080"
     assert env["MSK_HARNESS_AWS_SUFFIXES"] == ".amazonaws.com,.api.aws,.amazonaws.com.cn"
-    assert env["PYTHONPATH"] == f"{PYTHON_PRELOAD_DIR}:/code"
+    assert env["PYTHONPATH"] == str(PYTHON_PRELOAD_DIR)
     assert env["NODE_EXTRA_CA_CERTS"] == env["MSK_HARNESS_CA_CERT"] == "/ca/ca.pem"
     assert env["AWS_CA_BUNDLE"] == env["REQUESTS_CA_BUNDLE"] == env["SSL_CERT_FILE"] == "/ca/bundle.pem"
 
@@ -160,8 +161,31 @@ def test_both_mode_keeps_endpoint_variables_and_preloads_node_before_the_functio
     assert "PYTHONPATH" not in custom
 
 
+def _process_env(paths: dict[str, str], function_variables: dict[str, str]) -> dict[str, str]:
+    return environment_for(
+        function_name="f",
+        runtime="python3.12",
+        handler="h.handler",
+        memory_mb=128,
+        region="us-east-1",
+        task_root="/task",
+        runtime_dir="/runtime",
+        runtime_api="127.0.0.1:9001",
+        log_stream="s",
+        paths=paths,
+        tmp_dir="/tmp/x",
+        function_variables=function_variables,
+        extra_env=env_for(AwsEndpoints.BOTH, "python3.12", function_variables),
+    )
+
+
+def test_the_preload_goes_before_the_task_root_and_layers_not_instead() -> None:
+    env = _process_env({"PYTHONPATH": "/task:/opt/python"}, {})
+    assert env["PYTHONPATH"] == f"{PYTHON_PRELOAD_DIR}:/task:/opt/python"
+
+
 def test_a_function_pythonpath_follows_the_preload() -> None:
-    env = env_for(AwsEndpoints.BOTH, "python3.12", {"PYTHONPATH": "/code/src"})
+    env = _process_env({"PYTHONPATH": "/task:/opt/python"}, {"PYTHONPATH": "/code/src"})
     assert env["PYTHONPATH"] == f"{PYTHON_PRELOAD_DIR}:/code/src"
 
 

@@ -187,3 +187,10 @@ def test_summary_rows_carry_the_figures() -> None:
     assert rows["function errors"] == "Runtime.ExitError x2, Sandbox.Timedout x1"
     assert rows["keys off pattern"] == "1"
     assert "p99" in rows["end-to-end latency"]
+
+
+def test_summary_says_which_interpreter_ran_the_function() -> None:
+    assert "function ran on" not in dict(summary_rows(make_result()))  # not known: no line
+    ran = "python3.12 on CPython 3.11.7 (/usr/bin/python3.11) (no Python 3.12 installed; using the harness's)"
+    rows = dict(summary_rows(replace(make_result(), function_runs_on=ran)))
+    assert rows["function ran on"] == ran

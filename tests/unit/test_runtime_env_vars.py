@@ -32,7 +32,8 @@ def build(**overrides: object) -> dict[str, str]:
         "runtime_dir": "/rt",
         "runtime_api": "127.0.0.1:9001",
         "log_stream": "2026/01/31/[$LATEST]" + "a" * 32,
-        "path": "/usr/bin",
+        "paths": {"PATH": "/usr/bin", "PYTHONPATH": "/code:/opt/python", "LD_LIBRARY_PATH": "/code/lib"},
+        "tmp_dir": "/tmp/env-1",
         "function_variables": {"STREAM": "s"},
         "extra_env": {},
     }
@@ -62,6 +63,24 @@ def test_environment_has_every_spec_variable() -> None:
         "testing"
     }
     assert "_X_AMZN_TRACE_ID" not in env  # set per invocation by the runtime
+
+
+def test_environment_is_exactly_the_set_aws_sets() -> None:
+    """AWS's runtime variables (configuration-envvars.html), plus only TMPDIR (our private /tmp) and the
+    function's own; no X-Ray daemon address since no daemon runs."""
+    env = build()
+    aws = {
+        "_HANDLER", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR", "TZ", "LANG",
+        "PATH", "LD_LIBRARY_PATH", "PYTHONPATH", "AWS_XRAY_CONTEXT_MISSING",
+    }  # fmt: skip
+    assert set(env) == aws | {"TMPDIR", "STREAM"}
+    assert env["AWS_XRAY_CONTEXT_MISSING"] == "LOG_ERROR"
+    assert env["TMPDIR"] == "/tmp/env-1"
+    assert build(function_variables={"LANG": "C"})["LANG"] == "C"  # unreserved: the function may override
 
 
 def test_provided_runtime_has_no_execution_env_and_extra_env_wins() -> None:
@@ -107,6 +126,11 @@ def test_log_stream_and_trace_id_shapes_are_reproducible() -> None:
         ("memory_mb", 127, "MemorySize must be between 128 and 10240"),
         ("memory_mb", 10241, "MemorySize must be between 128 and 10240"),
         ("runtime", "python2.7", "Unsupported runtime"),
+        ("ephemeral_storage_mb", 511, "EphemeralStorage Size must be between 512 and 10240"),
+        ("ephemeral_storage_mb", 10241, "EphemeralStorage Size must be between 512 and 10240"),
+        ("layers", (Path("/no/such/layer"),), "layer /no/such/layer does not exist"),
+        ("layers", (Path(__file__),), "neither a directory nor a zip file"),
+        ("layers", (Path(__file__).parent,) * 6, "at most 5 layers"),
         ("name", "bad name", "Invalid function name"),
         ("handler", "nodot", "Handler must look like"),
     ],

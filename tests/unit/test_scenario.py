@@ -387,3 +387,38 @@ def test_the_annotated_example_in_the_docs_is_valid_and_complete() -> None:
 )
 def test_pipeline_pre_checks(old: str, new: str, expected: tuple[int, str]) -> None:
     assert expected in problems_of(BASE.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        (
+            "    layers: [layers/a, layers/b.tar.gz]\n",
+            (4, "pipeline.function.layers.1: layers/b.tar.gz: a layer is a directory or a .zip file"),
+        ),
+        (
+            "    layers: [layers/a, layers/a]\n",
+            (4, "pipeline.function.layers.1: layer layers/a is listed twice"),
+        ),
+        (
+            "    ephemeral_storage: 256\n",
+            (4, "pipeline.function.ephemeral_storage: 256 is less than the minimum of 512"),
+        ),
+    ],
+    ids=["not-a-zip", "twice", "tmp-too-small"],
+)
+def test_function_layers_and_ephemeral_storage_are_checked_with_their_line(
+    function: str, expected: tuple[int, str]
+) -> None:
+    assert expected in problems_of(BASE.replace("  topic:\n", f"  function:\n{function}  topic:\n", 1))
+
+
+def test_function_layers_and_ephemeral_storage_reach_the_model() -> None:
+    text = BASE.replace(
+        "  topic:\n", "  function:\n    layers: [a, b.zip]\n    ephemeral_storage: 1024\n  topic:\n"
+    )
+    scenario, problems = validate_text(textwrap.dedent(text), "s.yaml")
+    assert problems == []
+    assert scenario is not None
+    assert scenario.pipeline.function.layers == (Path("a"), Path("b.zip"))
+    assert scenario.pipeline.function.ephemeral_storage_mb == 1024

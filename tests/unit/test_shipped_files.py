@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.backends.kafka.dist import POM_PATH
-from harness.runtime.environment import BOOTSTRAP_DIR
+from harness.runtime.world import BOOTSTRAP_DIR
 from harness.scenario.loader import SCHEMA_PATH
 from harness.verify.archive import ARCHIVE_FORMAT_PATH
 

@@ -79,6 +79,21 @@ class ImportModuleError extends Error {
   }
 }
 
+// Init failures as AWS's Node.js runtime classifies them: syntax errors and missing modules get Runtime.* types,
+// anything else thrown while loading keeps its own type (an import-time exception).
+function initErrorBody(err) {
+  const body = errorBody(err);
+  if (String(body.errorType).startsWith("Runtime.")) return body;
+  if (err instanceof SyntaxError) {
+    body.errorType = "Runtime.UserCodeSyntaxError";
+    body.errorMessage = `SyntaxError: ${err.message}`;
+  } else if (err && (err.code === "MODULE_NOT_FOUND" || err.code === "ERR_MODULE_NOT_FOUND")) {
+    body.errorType = "Runtime.ImportModuleError";
+    body.errorMessage = `Error: ${err.message}`;
+  }
+  return body;
+}
+
 function isEsm(file) {
   if (file.endsWith(".mjs")) return true;
   if (file.endsWith(".cjs")) return false;
@@ -174,8 +189,7 @@ async function main() {
   try {
     handler = await loadHandler(process.env._HANDLER || "");
   } catch (err) {
-    const body = errorBody(err);
-    if (!String(body.errorType).startsWith("Runtime.")) body.errorType = "Runtime.UserCodeSyntaxError";
+    const body = initErrorBody(err);
     console.error(JSON.stringify(body));
     await request("POST", "/init/error", JSON.stringify(body), {
       "Content-Type": "application/json",
