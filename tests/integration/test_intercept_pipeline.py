@@ -7,6 +7,7 @@ AWS_ENDPOINT_URL_* from the function, so the archive can only arrive through int
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ pipeline:
     handler: {handler}
     timeout: 30
     aws_endpoints: intercept
+    layers: {layers}
     env:
       DELIVERY_STREAM_NAME: archive
       ARCHIVER_CODE_ROOT: {archiver}
@@ -59,6 +61,7 @@ def test_old_sdk_archiver_verifies_through_interception(name: str, tmp_path: Pat
             handler=sdk.handler,
             archiver=ROOT / "lambda",
             prefix=PREFIX,
+            layers=json.dumps([str(layer) for layer in sdk.layers]),
         ),
         encoding="utf-8",
     )

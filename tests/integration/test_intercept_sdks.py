@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "functions"
 BUCKET = "probe-bucket"
 
+COMMON_LAYER = ROOT / "tests" / "fixtures" / "layers" / "intercept_common"
+
 
 @dataclass(frozen=True)
 class Sdk:
@@ -40,6 +42,7 @@ class Sdk:
     handler: str
     installed: Path
     install: str
+    layers: tuple[Path, ...] = ()  # the Node fixtures share their archive-line code through a layer
 
 
 SDKS = {
@@ -49,6 +52,7 @@ SDKS = {
         "index.handler",
         FIXTURES / "intercept_node_sdk_v3" / "node_modules" / "@aws-sdk" / "client-firehose",
         "npm ci --prefix tests/fixtures/functions/intercept_node_sdk_v3",
+        (COMMON_LAYER,),
     ),
     "js-v2": Sdk(
         "intercept_node_sdk_v2",
@@ -56,6 +60,7 @@ SDKS = {
         "index.handler",
         FIXTURES / "intercept_node_sdk_v2" / "node_modules" / "aws-sdk",
         "npm ci --prefix tests/fixtures/functions/intercept_node_sdk_v2",
+        (COMMON_LAYER,),
     ),
     "boto3-1.27": Sdk(
         "intercept_python_boto3_old",
@@ -107,6 +112,7 @@ def start_function(sdk: Sdk, interception: Interception, moto: MotoServer, log_d
         code_dir,
         timeout_seconds=30,
         environment=variables,
+        layers=sdk.layers,
     )
     runtime = FunctionRuntime(
         config, clock=SystemClock(), rng=random.Random(5), log_dir=log_dir, extra_env=extra
