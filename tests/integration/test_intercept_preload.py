@@ -50,6 +50,8 @@ def test_preload_chains_and_routes_the_sentinel_address_to_the_front(
     extra = interception.function_env(
         runtime="python3.12", code_dir=tmp_path, stack_env={}, function_variables={}
     )
+    # The runtime puts the task root after the preload (harness/runtime/env_vars.py).
+    extra["PYTHONPATH"] = os.pathsep.join([extra["PYTHONPATH"], str(tmp_path)])
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON"))} | extra
     done = subprocess.run(
         [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=60, check=False
