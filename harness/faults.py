@@ -196,6 +196,12 @@ class FaultTimeline:
             return True
         return any(thread.is_alive() for thread in self._threads)
 
+    def disturbing(self) -> bool:
+        """True while a fault window is open or a broker action runs (failures now may be the fault's)."""
+        if any(s.started and not s.ended and _has_window(s.fault) for s in self._states):
+            return True
+        return any(thread.is_alive() for thread in self._threads)
+
     def elapsed(self) -> float:
         """Clock seconds since the run started."""
         return self.clock.monotonic() - self.origin

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from harness.runtime.failures import FunctionErrorReason
 from harness.verify.result import VerificationReport
 
 
@@ -73,11 +74,14 @@ class RunResult:
     verification: VerificationReport  # empty (nothing produced or read) when the run failed before verifying
     error: str | None = None  # set when the run could not complete (a backend failed, interrupted, ...)
     usage: Usage | None = None  # what the run consumed (None when the pipeline never came up)
+    stopped_early: str | None = None  # why the run was cut short (the function's fail-fast rule held)
+    function_error_reasons: tuple[FunctionErrorReason, ...] = ()  # distinct errors, first occurrence first
+    function_logs: tuple[str, ...] = ()  # the per-environment function log files kept with the report
 
     @property
     def passed(self) -> bool:
-        """True when the run completed and every expectation held."""
-        return self.error is None and self.verification.passed
+        """True when the run completed, was not stopped early, and every expectation held."""
+        return self.error is None and self.stopped_early is None and self.verification.passed
 
 
 @dataclass(frozen=True)
