@@ -197,8 +197,12 @@ class FaultTimeline:
         return any(thread.is_alive() for thread in self._threads)
 
     def disturbing(self) -> bool:
-        """True while a fault window is open or a broker action runs (failures now may be the fault's)."""
-        if any(s.started and not s.ended and _has_window(s.fault) for s in self._states):
+        """True while a broker, Firehose or S3 fault is on: the function's failures now may be the fault's.
+
+        Function faults do not count: the failures they inject are marked as injected where they are counted.
+        """
+        on = [s.fault for s in self._states if s.started and not s.ended and _has_window(s.fault)]
+        if any(not isinstance(fault.action, FunctionFault) for fault in on):
             return True
         return any(thread.is_alive() for thread in self._threads)
 
