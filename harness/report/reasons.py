@@ -16,6 +16,7 @@ from harness.runtime.failures import FunctionErrorReason
 
 MAX_TERMINAL_REASONS = 3  # distinct errors the terminal shows; JSON and HTML carry all of them
 TERMINAL_TAIL_LINES = 5
+TERMINAL_LINE_CHARS = 200  # a log line on the terminal is cut here (report.html shows it as kept)
 
 
 def reason_title(reason: FunctionErrorReason) -> str:

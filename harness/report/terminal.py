@@ -14,12 +14,14 @@ from rich.table import Table
 from harness.report.format import header_line, named_in, named_records, status_word, summary_rows
 from harness.report.reasons import (
     MAX_TERMINAL_REASONS,
+    TERMINAL_LINE_CHARS,
     TERMINAL_TAIL_LINES,
     log_directory,
     reason_title,
     reason_where,
 )
 from harness.runner_result import RunResult
+from harness.runtime.log_sink import clip
 
 MAX_TERMINAL_RECORDS = 10  # records named per finding on the terminal; the HTML and JSON carry more
 MAX_TERMINAL_DETAILS = 5  # details lines per failed check
@@ -100,7 +102,7 @@ def _print_reasons(result: RunResult, console: Console) -> None:
         for reason in reasons[:MAX_TERMINAL_REASONS]:
             console.print(f"  [red]{escape(reason_title(reason))}[/]")
             for line in reason.log_tail[-TERMINAL_TAIL_LINES:]:
-                console.print(f"    [dim]|[/] {escape(line)}")
+                console.print(f"    [dim]|[/] {escape(clip(line, TERMINAL_LINE_CHARS))}")
             console.print(f"    [dim]{escape(reason_where(reason))}[/]")
     directory = log_directory(result.function_logs)
     if directory is not None:

@@ -36,7 +36,7 @@ MAX_DISTINCT = 10  # distinct errors kept; later distinct ones are only counted
 MAX_MESSAGE_CHARS = 1000
 REASON_TAIL_LINES = 8  # log lines kept with each distinct error
 _REQUEST_ID = re.compile(r"RequestId: [0-9a-fA-F-]{36}:?\s*")
-_PLATFORM_LINE = re.compile(r"^(END|REPORT) RequestId: ")
+_PLATFORM_LINE = re.compile(r"^(START|END|REPORT) RequestId: ")
 INIT_OUTCOMES = frozenset({"init_error"})
 
 

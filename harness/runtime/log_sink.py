@@ -46,10 +46,11 @@ class EnvironmentLog:
         if self._file.closed:
             return
         self._file.write(data)
-        pieces = (self._partial + data).split(b"\n")
+        # awslambdaric joins a traceback's lines with \r (one CloudWatch event): they are lines here too.
+        pieces = (self._partial + data).replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
         self._partial = pieces.pop()[:_MAX_PARTIAL_BYTES]
         for piece in pieces[-TAIL_LINES:]:
-            self._tail.append(clip(piece.decode("utf-8", "replace").rstrip("\r")))
+            self._tail.append(clip(piece.decode("utf-8", "replace")))
 
     def tail(self, count: int = TAIL_LINES) -> tuple[str, ...]:
         """The last `count` lines written (an unfinished last line included)."""

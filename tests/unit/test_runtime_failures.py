@@ -80,7 +80,7 @@ def test_distinct_errors_are_counted_with_the_first_occurrences_log_lines() -> N
         2,
         RID,
     )
-    assert first.log_tail == ("START RequestId: x Version: $LATEST", "Traceback: boom")  # END/REPORT dropped
+    assert first.log_tail == ("Traceback: boom",)  # START/END/REPORT dropped
     assert (second.headline, second.count) == ("URLError: <urlopen error [Errno 111] Connection refused>", 1)
 
 
@@ -176,4 +176,17 @@ def test_an_unfinished_last_line_is_in_the_tail_and_long_lines_are_clipped(tmp_p
     assert len(long_line) == MAX_LINE_CHARS
     assert long_line.endswith("…")
     assert last == "Traceback (most recent call last):"
+    log.close()
+
+
+def test_a_traceback_joined_with_carriage_returns_is_split_into_lines(tmp_path: Path) -> None:
+    log = FunctionLog(tmp_path, "fn")
+    env = log.open_environment(1, "s")
+    with env.lock:
+        env.write(b"[ERROR] KeyError: 'x'\rTraceback (most recent call last):\r  File \"h.py\", line 3\r\n")
+    assert env.tail() == (
+        "[ERROR] KeyError: 'x'",
+        "Traceback (most recent call last):",
+        '  File "h.py", line 3',
+    )
     log.close()
