@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -78,6 +79,7 @@ def run_command(
     wall = SystemClock()
     # Chosen before the run so each environment's function log streams straight into it.
     directory = report_dir or default_report_dir(scenario, wall.now())
+    fresh = not directory.exists()  # removed again if the run does not finish: no report, no half of one
     options = RunOptions(
         backend=backend, progress=progress, wall_clock=wall, function_log_dir=directory / FUNCTION_LOG_DIR
     )
@@ -85,9 +87,13 @@ def run_command(
         with interrupts_as_keyboard_interrupt():
             result, diagnostics = run_scenario_with_diagnostics(scenario, options)
     except RunInterruptedError as exc:
+        if fresh:
+            shutil.rmtree(directory, ignore_errors=True)
         err.print(f"interrupted ({exc}): everything was stopped", highlight=False)
         return EXIT_INTERRUPTED
     except PipelineConfigError as exc:
+        if fresh:
+            shutil.rmtree(directory, ignore_errors=True)
         print(f"{path}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     from harness.report import print_summary, write_reports  # noqa: PLC0415 - matplotlib loads slowly
