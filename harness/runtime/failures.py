@@ -134,7 +134,7 @@ class FunctionErrors:
             if entry is not None:
                 entry.count += 1
             elif len(self._entries) < MAX_DISTINCT:
-                lines = tuple(line for line in log_tail if not _PLATFORM_LINE.match(line))
+                lines = _own_lines(log_tail, request_id)
                 reason = FunctionErrorReason(
                     error_type=error_type,
                     message=message,
@@ -188,3 +188,12 @@ class FunctionErrors:
             f"stopped early: every invocation {kind} with the same error, {streak} in a row over "
             f"{max(0.0, now - since):.0f} clock s and none succeeded: {headline}{where}"
         )
+
+
+def _own_lines(tail: tuple[str, ...], request_id: str) -> tuple[str, ...]:
+    """The lines after this invocation's START (all for an init error), without platform lines."""
+    start = f"START RequestId: {request_id} "
+    marks = [i for i, line in enumerate(tail) if line.startswith(start)]
+    after = tail[marks[-1] + 1 :] if marks else tail
+    own = tuple(line for line in after if not _PLATFORM_LINE.match(line))
+    return own or tuple(line for line in tail if not _PLATFORM_LINE.match(line))

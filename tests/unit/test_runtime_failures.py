@@ -190,3 +190,26 @@ def test_a_traceback_joined_with_carriage_returns_is_split_into_lines(tmp_path: 
         '  File "h.py", line 3',
     )
     log.close()
+
+
+def test_a_handler_errors_lines_are_those_after_its_own_start_line() -> None:
+    errors = FunctionErrors()
+    errors.failed(
+        outcome="error",
+        payload=handler_error("boom"),
+        lambda_error_type="Unhandled",
+        request_id=RID,
+        environment_id=1,
+        log_file="",
+        log_tail=(
+            "START RequestId: earlier Version: $LATEST",
+            "an earlier invocation's line",
+            "END RequestId: earlier",
+            f"START RequestId: {RID} Version: $LATEST",
+            "[ERROR] URLError: boom",
+            f"END RequestId: {RID}",
+        ),
+        injected=False,
+        at=0.0,
+    )
+    assert errors.reasons()[0].log_tail == ("[ERROR] URLError: boom",)
