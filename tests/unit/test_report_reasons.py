@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from xml.etree import ElementTree
 
 from rich.console import Console
 
-from harness.report import print_summary, render_html, run_result_from_json, write_reports
+from harness.report import print_summary, render_html, render_junit, run_result_from_json, write_reports
 from harness.runner_result import RunResult
 from harness.runtime.failures import FunctionErrorReason
 from tests.unit.test_report_data import make_result
@@ -101,3 +102,17 @@ def test_html_shows_the_reasons_escaped_and_links_the_logs_relative_to_the_repor
 def test_a_stopped_run_has_not_passed() -> None:
     assert make_result(passed=True).passed
     assert not replace(make_result(passed=True), stopped_early=STOP).passed
+
+
+def test_junit_counts_the_early_stop_as_a_failure_with_the_reasons(tmp_path: Path) -> None:
+    result = failing(tmp_path)
+    root = ElementTree.fromstring(render_junit(result))
+    suite = root.find("testsuite")
+    assert suite is not None
+    case = suite.find("testcase[@name='function']")
+    assert case is not None
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.get("message") == STOP
+    assert "Runtime.ImportModuleError: Unable to import module 'handler'" in (failure.text or "")
+    assert suite.get("failures") == str(len(result.verification.failed_checks) + 1)
