@@ -199,6 +199,16 @@ class FaultTimeline:
             return True
         return any(thread.is_alive() for thread in self._threads)
 
+    def disturbing(self) -> bool:
+        """True while a broker, Firehose or S3 fault is on: the function's failures now may be the fault's.
+
+        Function faults do not count: the failures they inject are marked as injected where they are counted.
+        """
+        on = [s.fault for s in self._states if s.started and not s.ended and _has_window(s.fault)]
+        if any(not isinstance(fault.action, FunctionFault) for fault in on):
+            return True
+        return any(thread.is_alive() for thread in self._threads)
+
     def elapsed(self) -> float:
         """Clock seconds since the run started."""
         return self.clock.monotonic() - self.origin

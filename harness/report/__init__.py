@@ -36,7 +36,8 @@ def write_reports(result: RunResult, report_dir: Path, *, junit_path: Path | Non
     paths = [write_json_report(result, report_dir)]
     html_path = report_dir / HTML_NAME
     # Lone surrogates (undecodable bytes in a captured error) are written as visible \udcxx escapes.
-    html_path.write_text(render_html(result), encoding="utf-8", errors="backslashreplace")
+    page = render_html(result, report_dir=report_dir)
+    html_path.write_text(page, encoding="utf-8", errors="backslashreplace")
     paths.append(html_path)
     if junit_path is not None:
         paths.append(write_junit(result, junit_path))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from harness.report.format import (
     MAX_NAMED_RECORDS,
@@ -23,6 +24,7 @@ from harness.report.format import (
     summary_rows,
 )
 from harness.report.plots import Plot, fault_label, render_plots
+from harness.report.reasons import link_target, reason_title
 from harness.run.result import RunResult
 
 HTML_NAME = "report.html"
@@ -52,8 +54,13 @@ img { max-width: 100%; height: auto; border: 1px solid #eee; }
 """
 
 
-def render_html(result: RunResult, plots: Sequence[Plot] | None = None) -> str:
-    """The whole report as one HTML document; `plots` defaults to `render_plots(result)`."""
+def render_html(
+    result: RunResult, plots: Sequence[Plot] | None = None, report_dir: Path | None = None
+) -> str:
+    """The whole report as one HTML document; `plots` defaults to `render_plots(result)`.
+
+    `report_dir` is where the page is written: function log links are made relative to it.
+    """
     drawn = render_plots(result) if plots is None else plots
     status = status_word(result)
     title = f"msk-harness: {result.scenario_name} {status}"
@@ -65,8 +72,11 @@ def render_html(result: RunResult, plots: Sequence[Plot] | None = None) -> str:
         f'<h1>{escape(result.scenario_name)} <span class="verdict {status}">{status}</span></h1>',
         f'<p class="meta">{_meta(result)}</p>',
     ]
+    if result.stopped_early is not None:
+        parts.append(f'<div class="error"><strong>{escape(result.stopped_early)}</strong></div>')
     if result.error is not None:
         parts.append(f'<div class="error"><strong>Run error:</strong><pre>{escape(result.error)}</pre></div>')
+    parts.extend(function_errors_html(result, report_dir))
     parts.append("<h2>Summary</h2>")
     parts.append(html_table(("figure", "value"), ([label, value] for label, value in summary_rows(result))))
     parts.extend(_checks(result))
@@ -128,6 +138,30 @@ def _checks(result: RunResult) -> list[str]:
         rows.append(f"<tr{css}>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     head = "".join(f"<th>{h}</th>" for h in ("check", "expected", "actual", "result", "details"))
     return [*parts, f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"]
+
+
+def function_errors_html(result: RunResult, report_dir: Path | None) -> list[str]:
+    """The function's distinct errors (with their log lines) and links to every environment's log."""
+    parts: list[str] = []
+    reasons = result.function_error_reasons
+    if reasons:
+        parts.append(f"<h2>Function errors ({len(reasons)} distinct)</h2>")
+        for reason in reasons:
+            parts.append(f'<p class="mono fail">{escape(reason_title(reason))}</p>')
+            if reason.log_tail:
+                parts.append(f"<pre>{escape(chr(10).join(reason.log_tail))}</pre>")
+            where = f"first: request {escape(reason.first_request_id)}, environment {reason.environment_id}"
+            if reason.log_file:
+                target = escape(link_target(reason.log_file, report_dir))
+                where += f', log <a href="{target}">{escape(Path(reason.log_file).name)}</a>'
+            parts.append(f"<p>{where}</p>")
+    if result.function_logs:
+        parts.append(f"<h2>Function logs ({len(result.function_logs)} environments)</h2><ul>")
+        for path in result.function_logs:
+            target = escape(link_target(path, report_dir))
+            parts.append(f'<li><a class="mono" href="{target}">{escape(Path(path).name)}</a></li>')
+        parts.append("</ul>")
+    return parts
 
 
 def _findings(result: RunResult) -> list[str]:

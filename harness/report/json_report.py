@@ -76,6 +76,12 @@ def report_document(result: RunResult) -> dict[str, Any]:
     summary = {
         "status": status_word(result),
         "passed": result.passed,
+        "stopped_early": result.stopped_early,
+        "function_errors": [
+            {"error": reason.headline, "count": reason.count, "log_file": reason.log_file}
+            for reason in result.function_error_reasons
+        ],
+        "function_logs": list(result.function_logs),
         "checks_total": len(report.checks),
         "checks_failed": len(report.failed_checks),
         "lost": len(report.lost),

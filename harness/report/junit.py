@@ -9,6 +9,8 @@ Layout (what Jenkins, GitLab and GitHub test reporters read)::
         <testcase classname="<scenario>" name="<check>"><failure message="expected .., actual ..">details
         </failure></testcase>
         <testcase classname="<scenario>" name="run"><error message="<run error>">..</error></testcase>
+        <testcase classname="<scenario>" name="function"><failure message="stopped early: ..">..</failure>
+        </testcase>
       </testsuite>
     </testsuites>
 
@@ -30,6 +32,7 @@ from harness.run.result import RunResult
 from harness.verify.result import CheckResult
 
 RUN_ERROR_TESTCASE = "run"
+STOPPED_EARLY_TESTCASE = "function"  # the fail-fast rule stopped the run: a failure, with the reasons
 
 # Characters XML 1.0 cannot carry even escaped (ElementTree would write them and produce a broken file).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -44,9 +47,10 @@ def render_junit(result: RunResult) -> str:
     """The JUnit XML document for `result` as text (UTF-8 declared)."""
     report = result.verification
     scenario = xml_text(result.scenario_name)
-    failures = len(report.failed_checks)
+    stopped = 1 if result.stopped_early is not None else 0
+    failures = len(report.failed_checks) + stopped
     errors = 1 if result.error is not None else 0
-    tests = len(report.checks) + errors
+    tests = len(report.checks) + errors + stopped
     totals = {
         "tests": str(tests),
         "failures": str(failures),
@@ -78,6 +82,16 @@ def render_junit(result: RunResult) -> str:
         )
         error = ET.SubElement(case, "error", {"message": xml_text(result.error), "type": "RunError"})
         error.text = xml_text(result.error)
+    if result.stopped_early is not None:
+        case = ET.SubElement(
+            suite, "testcase", {"classname": scenario, "name": STOPPED_EARLY_TESTCASE, "time": "0"}
+        )
+        failure = ET.SubElement(
+            case, "failure", {"message": xml_text(result.stopped_early), "type": "StoppedEarly"}
+        )
+        failure.text = xml_text(
+            "\n".join([result.stopped_early, *(r.headline for r in result.function_error_reasons)])
+        )
     for check in report.checks:
         _add_check(suite, scenario, check, result)
     out = ET.SubElement(suite, "system-out")

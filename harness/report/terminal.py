@@ -12,7 +12,16 @@ from rich.markup import escape as escape_markup
 from rich.table import Table
 
 from harness.report.format import header_line, named_in, named_records, status_word, summary_rows
+from harness.report.reasons import (
+    MAX_TERMINAL_REASONS,
+    TERMINAL_LINE_CHARS,
+    TERMINAL_TAIL_LINES,
+    log_directory,
+    reason_title,
+    reason_where,
+)
 from harness.run.result import RunResult
+from harness.runtime.log_sink import clip
 
 MAX_TERMINAL_RECORDS = 10  # records named per finding on the terminal; the HTML and JSON carry more
 MAX_TERMINAL_DETAILS = 5  # details lines per failed check
@@ -30,8 +39,11 @@ def print_summary(result: RunResult, console: Console) -> None:
     """Print the run's verdict, checks table, lost/corrupted records, faults and figures to `console`."""
     status = status_word(result)
     console.rule(f"[{_STYLES[status]}]{escape(header_line(result))}[/]")
+    if result.stopped_early is not None:
+        console.print(f"[bold red]{escape(result.stopped_early)}[/]")
     if result.error is not None:
         console.print(f"[bold red]run error:[/] {escape(result.error)}")
+    _print_reasons(result, console)
     shown = _print_checks(result, console)
     report = result.verification
     for title, refs in (("lost", report.lost), ("corrupted", report.corrupted)):
@@ -80,6 +92,22 @@ def _print_checks(result: RunResult, console: Console) -> set[str]:
         if len(check.details) > MAX_TERMINAL_DETAILS:
             console.print(f"  … and {len(check.details) - MAX_TERMINAL_DETAILS} more")
     return shown
+
+
+def _print_reasons(result: RunResult, console: Console) -> None:
+    reasons = result.function_error_reasons
+    if reasons:
+        more = f", first {MAX_TERMINAL_REASONS} shown" if len(reasons) > MAX_TERMINAL_REASONS else ""
+        console.print(f"[bold]function errors[/] ({len(reasons)} distinct{more}):")
+        for reason in reasons[:MAX_TERMINAL_REASONS]:
+            console.print(f"  [red]{escape(reason_title(reason))}[/]")
+            for line in reason.log_tail[-TERMINAL_TAIL_LINES:]:
+                console.print(f"    [dim]|[/] {escape(clip(line, TERMINAL_LINE_CHARS))}")
+            console.print(f"    [dim]{escape(reason_where(reason))}[/]")
+    directory = log_directory(result.function_logs)
+    if directory is not None:
+        count = len(result.function_logs)
+        console.print(f"[dim]function logs:[/] {escape(directory)} ({count} environment{'s' * (count != 1)})")
 
 
 def _print_faults(result: RunResult, console: Console) -> None:

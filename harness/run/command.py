@@ -8,16 +8,19 @@ Example::
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from rich.console import Console
 
+from harness.clock import SystemClock
 from harness.exits import ExitCode, interrupts_as_keyboard_interrupt
 from harness.progress import make_progress
 from harness.run.pipeline import PipelineConfigError, choose_backends
 from harness.run.session import (
+    FUNCTION_LOG_DIR,
     RunInterruptedError,
     RunOptions,
     default_report_dir,
@@ -46,21 +49,30 @@ def run_command(
         return ExitCode.BAD_INPUT
     env = environ if environ is not None else {}
     progress = make_progress(out, scenario.name, ci=bool(env.get("CI")))
+    wall = SystemClock()
+    # Chosen before the run so each environment's function log streams straight into it.
+    directory = report_dir or default_report_dir(scenario, wall.now())
+    fresh = not directory.exists()  # removed again if the run does not finish: no report, no half of one
+    options = RunOptions(
+        backend=backend, progress=progress, wall_clock=wall, function_log_dir=directory / FUNCTION_LOG_DIR
+    )
     try:
         with interrupts_as_keyboard_interrupt():
-            result, diagnostics = run_scenario_with_diagnostics(
-                scenario, RunOptions(backend=backend, progress=progress)
-            )
+            result, diagnostics = run_scenario_with_diagnostics(scenario, options)
     except RunInterruptedError as exc:
+        if fresh:
+            shutil.rmtree(directory, ignore_errors=True)
         err.print(f"interrupted ({exc}): everything was stopped", highlight=False)
         return ExitCode.INTERRUPTED
     except PipelineConfigError as exc:
+        if fresh:
+            shutil.rmtree(directory, ignore_errors=True)
         print(f"{path}: {exc}", file=sys.stderr)
         return ExitCode.BAD_INPUT
     from harness.report import print_summary, write_reports  # noqa: PLC0415 - matplotlib loads slowly
 
     print_summary(result, out)
-    if not diagnostics.settled and result.error is None:
+    if not diagnostics.settled and result.error is None and result.stopped_early is None:
         out.print(
             f"[yellow]not settled[/] {scenario.expect.settle_seconds:g} clock seconds after the last send: "
             f"{diagnostics.lag} records uncommitted, {diagnostics.firehose_pending} still in Firehose",
@@ -69,7 +81,6 @@ def run_command(
     if diagnostics.stuck_partitions:
         stuck = ", ".join(f"{scenario.pipeline.topic.name}-{p}" for p in diagnostics.stuck_partitions)
         out.print(f"[yellow]stuck partitions[/] (a failing batch holds them): {stuck}", highlight=False)
-    directory = report_dir or default_report_dir(scenario, result.started_at)
     written = write_reports(result, directory, junit_path=junit)
     out.print("reports: " + ", ".join(str(p) for p in written), highlight=False)
     return ExitCode.OK if result.passed else ExitCode.FAILED

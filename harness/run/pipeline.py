@@ -135,6 +135,7 @@ class Pipeline(Backend):
         cwd: Path | None = None,
         code_dir: Path | None = None,
         max_environments: int = 10,
+        function_log_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.scenario = scenario
@@ -153,6 +154,7 @@ class Pipeline(Backend):
         self._work_dir_arg = work_dir
         self.work_dir = work_dir or Path(".")
         self._max_environments = max_environments
+        self._function_log_dir = function_log_dir  # None: inside the work dir (removed with it)
         self._rng = random.Random(scenario.seed)
         self.stack: Stack | None = None
         self.runtime: FunctionRuntime | None = None
@@ -215,7 +217,8 @@ class Pipeline(Backend):
         self._create_resources()
         self.interception = self._make_interception().start()
         self.runtime = self._make_runtime().start()
-        self.interception.notice_path = self.runtime.log_path
+        # Refused AWS calls are noted beside the environments' logs (the function's own error names them too).
+        self.interception.notice_path = self.runtime.log_dir / f"{self.runtime.config.name}-aws-front.log"
         self.esm = EventSourceMapping(
             self._esm_config(),
             self.runtime,
@@ -320,7 +323,7 @@ class Pipeline(Backend):
             config,
             clock=self.clock,
             rng=random.Random(self._rng.getrandbits(64)),
-            log_dir=self.work_dir / "logs",
+            log_dir=self._function_log_dir or self.work_dir / "logs",
             extra_env=extra,
             max_environments=self._max_environments,
             options=RuntimeOptions(init_timeout_seconds=DEFAULT_INIT_LIMIT_SECONDS * max(1.0, self.speed)),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from harness.intercept.session import EndpointUse
+from harness.runtime.failures import FunctionErrorReason
 from harness.verify.result import VerificationReport
 
 
@@ -76,11 +77,14 @@ class RunResult:
     usage: Usage | None = None  # what the run consumed (None when the pipeline never came up)
     aws_endpoints: EndpointUse | None = None  # which path the function's AWS calls took (harness/intercept)
     function_runs_on: str | None = None  # which interpreter ran the function ("python3.12 on CPython 3.12.1")
+    stopped_early: str | None = None  # why the run was cut short (the function's fail-fast rule held)
+    function_error_reasons: tuple[FunctionErrorReason, ...] = ()  # distinct errors, first occurrence first
+    function_logs: tuple[str, ...] = ()  # the per-environment function log files kept with the report
 
     @property
     def passed(self) -> bool:
-        """True when the run completed and every expectation held."""
-        return self.error is None and self.verification.passed
+        """True when the run completed, was not stopped early, and every expectation held."""
+        return self.error is None and self.stopped_early is None and self.verification.passed
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from harness.run.pipeline import Pipeline
 from harness.run.probe import PipelineProbe
 from harness.run.result import RunDiagnostics, RunResult, TimePoint, Usage
 from harness.run.usage import collect_usage
+from harness.runtime.failures import FunctionErrorReason
 from harness.scenario.model import Scenario
 from harness.verify.archive import read_archive
 from harness.verify.ledger import verify
@@ -48,6 +49,7 @@ from harness.verify.scenario import format_choice
 TICK_WALL_SECONDS = 0.1  # how often the timeline and the settle check look (real time)
 SAMPLE_WALL_SECONDS = 0.5  # how often a TimePoint is recorded (real time)
 MAX_TIMELINE_POINTS = 2000
+FUNCTION_LOG_DIR = "functions"  # under the report directory: one log file per execution environment
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,15 @@ class RunOptions:
     wall_clock: Clock = field(default_factory=SystemClock)
     cwd: Path | None = None
     code_dir: Path | None = None  # replaces the scenario's function code_dir (tests, the pytest plugin)
+    function_log_dir: Path | None = None  # keep each environment's log here (None: removed after the run)
 
 
 class RunInterruptedError(Exception):
     """The run was interrupted (Ctrl-C / SIGTERM); everything was stopped."""
+
+
+class _StoppedEarlyError(Exception):
+    """The function's fail-fast rule held (harness.runtime.failures): stop sending and settling."""
 
 
 def scenario_clock(scenario: Scenario) -> ScaledClock:
@@ -164,6 +171,10 @@ class _Run:
         self.stats: tuple[int, int, dict[str, int]] = (0, 0, {})
         self.runs_on: str | None = None
         self.usage: Usage | None = None
+        self.stop_reason: str | None = None
+        self.reasons: tuple[FunctionErrorReason, ...] = ()
+        self.function_logs: tuple[str, ...] = ()
+        self._pipeline: Pipeline | None = None
         self._progress: Progress | None = None
         self._last_sample_wall = -1e9
 
@@ -180,8 +191,10 @@ class _Run:
             speed=self.speed,
             cwd=self.options.cwd,
             code_dir=self.options.code_dir,
+            function_log_dir=self.options.function_log_dir,
         )
         endpoint_use: EndpointUse | None = None
+        self._pipeline = pipeline
         with self.options.progress as progress:
             self._progress = progress
             self._show()
@@ -203,6 +216,7 @@ class _Run:
                 self._show()
                 self.stats = _invocation_stats(pipeline)
                 self.runs_on = pipeline.runtime.runs_on if pipeline.runtime is not None else None
+                self._collect_function_output(pipeline)
                 self.usage = self._usage(pipeline, clock_start)
                 endpoint_use = pipeline.interception.use() if pipeline.interception is not None else None
                 stop_error = _stop_quietly(pipeline)
@@ -226,6 +240,9 @@ class _Run:
             usage=self.usage,
             aws_endpoints=endpoint_use,
             function_runs_on=self.runs_on,
+            stopped_early=self.stop_reason,
+            function_error_reasons=self.reasons,
+            function_logs=self.function_logs,
         )
 
     def _drive(self, pipeline: Pipeline) -> tuple[VerificationReport | None, str | None]:
@@ -249,8 +266,11 @@ class _Run:
             seq_of=self.ledger.seq_of,
         )
         self.timeline = FaultTimeline(self.scenario.faults, injectors, self.clock, origin=self.origin)
-        self._load(pipeline)
-        settled = self._settle()
+        try:
+            self._load(pipeline)
+            settled = self._settle()
+        except _StoppedEarlyError as stop:  # verify what got through: the records are counted as they stand
+            self.stop_reason, settled = str(stop), False
         self.timeline.finish()
         self._sample(force=True)
         error = None
@@ -316,6 +336,25 @@ class _Run:
         assert self.timeline is not None
         self.timeline.tick(len(self.ledger))
         self._sample()
+        self._give_up_if_hopeless()
+
+    def _give_up_if_hopeless(self) -> None:
+        """Stop the run when the function's fail-fast rule holds and no fault explains the failures."""
+        runtime = self._pipeline.runtime if self._pipeline is not None else None
+        if runtime is None or self.timeline is None or self.timeline.disturbing():
+            return
+        reason = runtime.errors.give_up(self.clock.monotonic())
+        if reason is not None:
+            raise _StoppedEarlyError(reason)
+
+    def _collect_function_output(self, pipeline: Pipeline) -> None:
+        """The function's distinct errors, and its log files when they are kept."""
+        runtime = pipeline.runtime
+        if runtime is None:
+            return
+        self.reasons = runtime.errors.reasons()
+        if self.options.function_log_dir is not None:
+            self.function_logs = tuple(str(path) for path in runtime.log_files())
 
     def _sample(self, *, force: bool = False) -> None:
         assert self.probe is not None

@@ -3,8 +3,9 @@
 `FunctionRuntime` starts execution environments (real processes: ``awslambdaric`` on the runtime's own Python
 environment, our Node.js bootstrap beside the runtime's AWS SDK, or the function's own ``bootstrap`` for
 ``provided.*``; see `harness.runtime.world`) behind a Runtime API server, reuses warm ones, creates new ones
-up to ``max_environments``, enforces the timeout on the injected clock, and writes START/END/REPORT lines to
-``<log_dir>/<function>.log``.
+up to ``max_environments``, enforces the timeout on the injected clock, and writes each environment's output
+and START/END/REPORT lines to ``<log_dir>/<function>-<environment id>.log``. Failed invocations are
+summarised by reason in `FunctionRuntime.errors` (`harness.runtime.failures`).
 
 Known deviations from AWS:
 - The deadline is epoch milliseconds on the injected clock, but runtimes compute remaining time with the
@@ -51,8 +52,10 @@ from harness.runtime.env_vars import (
 )
 from harness.runtime.environment import ExecutionEnvironment
 from harness.runtime.errors import exit_log_line, injected_error, timeout_error
+from harness.runtime.failures import FunctionErrors
 from harness.runtime.faults import FaultAction, FaultRule, InvocationFaults
-from harness.runtime.logs import FunctionLog, InvocationRecord, end_line, report_line, start_line
+from harness.runtime.log_sink import FunctionLog
+from harness.runtime.logs import InvocationRecord, end_line, report_line, start_line
 from harness.runtime.pool import EnvironmentPool
 from harness.runtime.provision import ProvisionError
 from harness.runtime.world import BOOTSTRAP_DIR, FunctionWorld, prepare_world
@@ -101,6 +104,7 @@ class FunctionRuntime(Backend):
         self.config = config
         self.options = options = options or RuntimeOptions()
         self.faults = InvocationFaults()
+        self.errors = FunctionErrors()
         self._clock = clock
         self._rng = rng
         self._rng_lock = threading.Lock()
@@ -123,9 +127,17 @@ class FunctionRuntime(Backend):
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     @property
-    def log_path(self) -> Path:
-        """The function's log file."""
-        return self._log_dir / f"{self.config.name}.log"
+    def log_dir(self) -> Path:
+        """Where the environments' log files go."""
+        return self._log_dir
+
+    def log_text(self) -> str:
+        """Every environment's log so far, one file after another (for tests and small runs)."""
+        return "".join(path.read_text(encoding="utf-8", errors="replace") for path in self.log_files())
+
+    def log_files(self) -> list[Path]:
+        """Every environment's log file so far, in environment order."""
+        return self._log.files() if self._log is not None else []
 
     def invocations(self) -> list[InvocationRecord]:
         """The invocation log so far (completion order)."""
@@ -160,7 +172,7 @@ class FunctionRuntime(Backend):
             )
         except ProvisionError as exc:
             raise BackendError(f"cannot provide runtime {cfg.runtime}: {exc}") from exc
-        self._log = FunctionLog(self.log_path)
+        self._log = FunctionLog(self._log_dir, cfg.name)
         # One long-lived thread forks every runtime process, so PR_SET_PDEATHSIG stays armed.
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lambda-{cfg.name}-spawner")
         self._pool.open()
@@ -204,6 +216,7 @@ class FunctionRuntime(Backend):
             function_variables=cfg.environment,
             extra_env=self._extra_env,
         )
+        log = self._log.open_environment(env_id, stream)
         try:
             return ExecutionEnvironment(
                 env_id=env_id,
@@ -212,8 +225,8 @@ class FunctionRuntime(Backend):
                 env=variables,
                 cwd=world.files.task_root,
                 spawner=self._spawner,
-                write_log=self._log.write,
-                log_lock=self._log.lock,
+                write_log=log.write,
+                log_lock=log.lock,
                 memory_limit_mb=cfg.memory_mb,
                 file_size_limit_bytes=cfg.ephemeral_storage_mb * 1024 * 1024,
             )
@@ -431,6 +444,7 @@ class FunctionRuntime(Backend):
                 fault=rule.action.value if rule is not None else None,
             )
         )
+        self._count_outcome(ok, answer, outcome, request_id, env.env_id, injected=rule is not None)
         return InvocationResult(
             request_id=request_id,
             ok=ok,
@@ -439,4 +453,25 @@ class FunctionRuntime(Backend):
             duration_ms=duration_ms,
             init_duration_ms=init_ms,
             cold_start=cold,
+        )
+
+    def _count_outcome(
+        self, ok: bool, answer: Answer, outcome: str, request_id: str, env_id: int, *, injected: bool
+    ) -> None:
+        """Feed `errors` (a failure with the environment's last log lines)."""
+        if ok:
+            self.errors.succeeded()
+            return
+        assert self._log is not None
+        log = self._log.environment(env_id)
+        self.errors.failed(
+            outcome=outcome,
+            payload=answer.body,
+            lambda_error_type=answer.error_type,
+            request_id=request_id,
+            environment_id=env_id,
+            log_file=str(log.path) if log is not None else "",
+            log_tail=log.tail() if log is not None else (),
+            injected=injected,
+            at=self._clock.monotonic(),
         )

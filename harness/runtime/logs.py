@@ -1,19 +1,15 @@
-"""Per-function logs like CloudWatch Logs: START/END/REPORT platform lines around the function's own output.
+"""The lines Lambda writes around a function's own output (START/END/REPORT) and the invocation record.
 
-Also keeps a programmatic invocation log (`InvocationRecord`s).
+The files they go to are in `harness.runtime.log_sink` (one per execution environment).
 
 Known deviations from AWS:
-- One file per function (``<log_dir>/<function>.log``) holds every environment's lines, interleaved; AWS
-  writes one log stream per environment (the stream names are in the environments' variables).
 - Lines carry no CloudWatch ingestion timestamp.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -72,40 +68,3 @@ def report_line(
     if error_type is not None:
         parts.append(f"Error Type: {error_type}")
     return "\t".join(parts) + "\t"
-
-
-class FunctionLog:
-    """The append-only log file of one function plus its invocation records."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("ab", buffering=0)
-        self.lock = threading.Lock()  # held by writers (log pumps and platform lines) around each write
-        self._records: list[InvocationRecord] = []
-        self._records_lock = threading.Lock()
-
-    def write(self, data: bytes) -> None:
-        """Append raw bytes (caller holds `lock`)."""
-        if not self._file.closed:
-            self._file.write(data)
-
-    def line(self, text: str) -> None:
-        """Append one platform line (takes `lock`)."""
-        with self.lock:
-            self.write(text.encode() + b"\n")
-
-    def record(self, record: InvocationRecord) -> None:
-        """Add to the invocation log."""
-        with self._records_lock:
-            self._records.append(record)
-
-    def records(self) -> list[InvocationRecord]:
-        """A copy of the invocation log so far, in completion order."""
-        with self._records_lock:
-            return list(self._records)
-
-    def close(self) -> None:
-        """Close the file (later writes are dropped)."""
-        with self.lock:
-            self._file.close()

@@ -117,7 +117,7 @@ def start_function(sdk: Sdk, interception: Interception, moto: MotoServer, log_d
     runtime = FunctionRuntime(
         config, clock=SystemClock(), rng=random.Random(5), log_dir=log_dir, extra_env=extra
     )
-    interception.notice_path = runtime.log_path
+    interception.notice_path = runtime.log_dir / f"{config.name}-aws-front.log"
     return runtime.start()
 
 
@@ -134,7 +134,7 @@ def test_s3_virtual_hosted_and_path_style_reach_moto_without_endpoint_variables(
     require_sdk(sdk)
     with start_function(sdk, interception, moto, tmp_path) as runtime:
         ok, body = invoke(runtime, {"probe": "s3", "bucket": BUCKET})
-        log = runtime.log_path.read_text()
+        log = runtime.log_text()
     assert ok, (body, log[-2000:])
     assert "virtual" in body["virtual"]
     assert "path" in body["path"]
@@ -159,7 +159,7 @@ def test_an_unemulated_service_fails_at_once_naming_service_and_host(
     require_sdk(sdk)
     with start_function(sdk, interception, moto, tmp_path) as runtime:
         ok, body = invoke(runtime, {"probe": "dynamodb"})
-        log = runtime.log_path.read_text()
+        notices = interception.notice_path
     assert not ok
     message = json.dumps(body)
     assert "HarnessServiceNotEmulated" in message or "does not emulate" in message, body
@@ -167,7 +167,8 @@ def test_an_unemulated_service_fails_at_once_naming_service_and_host(
     # One refused request: the SDK did not retry it (which is what makes it fail fast), and nothing left here.
     use = interception.use()
     assert use.refused == {"dynamodb at dynamodb.us-east-1.amazonaws.com": 1}, use
-    assert "refused a call to dynamodb.us-east-1.amazonaws.com" in log
+    assert notices is not None
+    assert "refused a call to dynamodb.us-east-1.amazonaws.com" in notices.read_text()
 
 
 @pytest.mark.parametrize("name", sorted(SDKS))
@@ -179,7 +180,7 @@ def test_sqs_round_trip_follows_the_queue_url_moto_returns(
     queue = f"probe-{name.replace('.', '-')}"
     with start_function(sdk, interception, moto, tmp_path) as runtime:
         ok, body = invoke(runtime, {"probe": "sqs", "queue": queue})
-        log = runtime.log_path.read_text()
+        log = runtime.log_text()
     assert ok, (body, log[-2000:])
     assert body["body"].startswith("hello from")
     assert body["queueUrl"].endswith(f"/123456789012/{queue}")

@@ -86,7 +86,7 @@ def test_crash_on_record_kills_the_real_process(fn: FunctionRuntime) -> None:
     assert retry.ok
     assert retry.cold_start
     assert rule.fired == 1
-    log = fn.log_path.read_text()
+    log = "".join(p.read_text() for p in fn.log_files())
     assert f"REPORT RequestId: {crashed.request_id}" in log
     assert "Status: error\tError Type: Runtime.ExitError" in log
 

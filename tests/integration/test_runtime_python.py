@@ -360,7 +360,7 @@ def test_log_file_has_start_end_report_lines(make_runtime: MakeRuntime) -> None:
     fn = make_runtime()
     first, _ = invoke_json(fn, {})
     second, _ = invoke_json(fn, {})
-    lines = fn.log_path.read_text().splitlines()
+    lines = "".join(p.read_text() for p in fn.log_files()).splitlines()
     assert f"START RequestId: {first.request_id} Version: $LATEST" in lines
     assert f"END RequestId: {second.request_id}" in lines
     reports = [line for line in lines if line.startswith("REPORT ")]

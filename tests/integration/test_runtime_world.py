@@ -150,11 +150,9 @@ def test_exceeding_memory_size_is_runtime_out_of_memory(make_runtime: MakeRuntim
     assert body["errorType"] == "Runtime.OutOfMemory"
     assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
     report = next(
-        line
-        for line in fn.log_path.read_text().splitlines()
-        if result.request_id in line and "REPORT" in line
+        line for line in fn.log_text().splitlines() if result.request_id in line and "REPORT" in line
     )
-    log = fn.log_path.read_text()
+    log = fn.log_text()
     assert f"{body['errorMessage']}\nRuntime.OutOfMemory\nEND RequestId: {result.request_id}" in log
     assert "Memory Size: 128 MB\tMax Memory Used: 128 MB" in report
     assert "Status: error\tError Type: Runtime.OutOfMemory" in report
