@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--account-id", default="123456789012")
     parser.add_argument("--start-time", type=_instant, default=None, help="clock start, ISO-8601 with zone")
     parser.add_argument("--speed", type=float, default=1.0, help="clock speed (1.0 = real time)")
-    parser.add_argument("--create-delay-seconds", type=float, default=0.0)
+    parser.add_argument("--create-delay-seconds", type=float, default=ServiceOptions.create_delay_seconds)
     parser.add_argument("--enforce-throughput-quota", action="store_true")
     parser.add_argument("--seed", type=int, default=0, help="RNG seed for ids and object names")
     parser.add_argument("--engine", choices=ENGINES, default="stdlib")

@@ -284,7 +284,7 @@ class FirehoseService:
     def update_destination(
         self, region: str, name: str, current_version: str, destination_id: str, update: S3DestinationUpdate
     ) -> None:
-        """Merge `update` into the destination (§2.7); the version goes up by one if anything changed."""
+        """Merge `update` into the destination (§2.7); every accepted update bumps the version."""
         stream = self._get(region, name)
         with stream.lock:
             status = stream.status(self.clock.monotonic())
@@ -306,8 +306,7 @@ class FirehoseService:
             check_destination(merged, self._rules)
             if merged.s3_backup is not None and merged.s3_backup_mode == "Enabled":
                 check_destination(merged.s3_backup, self._rules)
-            if merged == stream.destination:
-                return
+            # AWS bumps the version on every accepted update, even one that changes no value.
             stream.destination = merged
             stream.version += 1
             stream.last_update = self.clock.now()

@@ -238,6 +238,7 @@ class Pipeline(Backend):
             DeliveryStreamType="DirectPut",
             ExtendedS3DestinationConfiguration=firehose_destination(self.spec),
         )
+        firehose.wait_until_active(self.stream_name)
 
     def _create_destination(self, destination: str) -> None:
         stack = self._stack()

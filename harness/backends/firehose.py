@@ -5,6 +5,9 @@ Example::
     with MotoServer().start() as s3, FirehoseBackend(s3.endpoint_url).start() as firehose:
         firehose.client().put_record(DeliveryStreamName="orders", Record={"Data": b"x"})
         firehose.service.flush("orders")
+
+New streams are CREATING for `create_delay_seconds` of clock time, as on AWS: `wait_until_active` polls
+DescribeDeliveryStream the way a client script does (boto3 has no Firehose waiter).
 """
 
 from __future__ import annotations
@@ -100,6 +103,10 @@ class FirehoseBackend(Backend):
             "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
         }
 
+    def wait_until_active(self, name: str, timeout_seconds: float = 120.0) -> None:
+        """Poll DescribeDeliveryStream until `name` is ACTIVE, as a client must after CreateDeliveryStream."""
+        wait_until_active(self.client(), name, clock=self.service.clock, timeout_seconds=timeout_seconds)
+
     def client(self, **config: Any) -> Any:
         """A boto3 firehose client with dummy credentials (kwargs go to botocore's Config)."""
         return boto3.client(
@@ -110,3 +117,22 @@ class FirehoseBackend(Backend):
             aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
             config=Config(**config) if config else None,
         )
+
+
+def wait_until_active(
+    client: Any, name: str, *, clock: Clock, timeout_seconds: float = 120.0, poll_seconds: float = 0.5
+) -> None:
+    """Poll `client.describe_delivery_stream` on `clock` until `name` is ACTIVE; BackendError on a failed
+    create or after `timeout_seconds` of clock time."""
+    deadline = clock.monotonic() + timeout_seconds
+    while True:
+        description = client.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+        status = description["DeliveryStreamStatus"]
+        if status == "ACTIVE":
+            return
+        if status != "CREATING":
+            failure = description.get("FailureDescription", {})
+            raise BackendError(f"Firehose stream {name} is {status}: {failure.get('Details', 'no details')}")
+        if clock.monotonic() >= deadline:
+            raise BackendError(f"Firehose stream {name} still CREATING after {timeout_seconds:g} s")
+        clock.sleep(poll_seconds)

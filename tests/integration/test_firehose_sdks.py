@@ -17,6 +17,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from harness.backends.base import free_port
+from harness.backends.firehose import wait_until_active
+from harness.clock import SystemClock
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 BUCKET = "sdk-bucket"
@@ -99,6 +101,7 @@ def create_stream(url: str, name: str) -> None:
             "Prefix": f"{name}/",
         },
     )
+    wait_until_active(client(url), name, clock=SystemClock())  # CREATING first, as on AWS
 
 
 def flush_and_read(emulator: str, s3_url: str, name: str) -> bytes:
