@@ -27,7 +27,7 @@ from typing import Any
 
 from harness.backends.base import Backend, BackendError
 from harness.backends.stack import Stack, StackConfig
-from harness.clock import Clock
+from harness.clock import Clock, identity_rng
 from harness.esm.mapping import EventSourceMapping
 from harness.esm.settings import EsmConfig
 from harness.runtime import FunctionConfig, FunctionRuntime, RuntimeOptions
@@ -146,7 +146,8 @@ class Pipeline(Backend):
         self._work_dir_arg = work_dir
         self.work_dir = work_dir or Path(".")
         self._max_environments = max_environments
-        self._rng = random.Random(scenario.seed)
+        self._id_seed = scenario.seed if scenario.deterministic_ids else None
+        self._rng = identity_rng(self._id_seed)  # request ids, ESM UUID: unique per run unless asked
         self.stack: Stack | None = None
         self.runtime: FunctionRuntime | None = None
         self.esm: EventSourceMapping | None = None
@@ -201,6 +202,7 @@ class Pipeline(Backend):
                 bootstrap_servers=choice.bootstrap_servers,
                 s3_endpoint_url=choice.s3_endpoint_url,
                 region=choice.region,
+                firehose_seed=self._id_seed,
             ),
             clock=self.clock,
         ).start()

@@ -58,6 +58,11 @@ _ERROR_CONTROLS = (
     "DestinationConfig",
 )
 _KAFKA_MAX_TIMEOUT = 840
+# AWS takes ConsumerGroupId nested in the source's own config block, and each block only for its source.
+_KAFKA_SOURCE_CONFIGS = {
+    "AmazonManagedKafkaEventSourceConfig": "msk",
+    "SelfManagedKafkaEventSourceConfig": "self_managed",
+}
 _EXPRESSION = re.compile(r"!\{")
 
 
@@ -106,6 +111,7 @@ class ScenarioBuilder:
             load=load,
             description=data.get("description", ""),
             seed=seed,
+            deterministic_ids=data.get("ids", "unique") == "deterministic",
             clock=clock,
             faults=faults,
             expect=expect,
@@ -154,6 +160,9 @@ class ScenarioBuilder:
         pollers = settings.get("ProvisionedPollerConfig") or {}
         if pollers.get("MinimumPollers", 1) > pollers.get("MaximumPollers", 200):
             self.problem([*at, "ProvisionedPollerConfig"], "MinimumPollers is greater than MaximumPollers")
+        for nested, wanted in _KAFKA_SOURCE_CONFIGS.items():
+            if nested in settings and esm.source != wanted:
+                self.problem([*at, nested], f"needs source: {wanted} (AWS takes it only there)", key=True)
         destination = esm.on_failure_destination or ""
         if destination == f"kafka://{topic.name}":
             self.problem(

@@ -13,7 +13,6 @@ DescribeDeliveryStream the way a client script does (boto3 has no Firehose waite
 from __future__ import annotations
 
 import dataclasses
-import random
 from typing import Any
 
 import boto3
@@ -24,7 +23,7 @@ from firehose_emulator.options import ServiceOptions
 from firehose_emulator.server import FirehoseServer
 from firehose_emulator.service import FirehoseService
 from harness.backends.base import Backend, BackendError
-from harness.clock import Clock
+from harness.clock import Clock, identity_rng
 
 DUMMY_ACCESS_KEY_ID = "testing"
 DUMMY_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - the emulator accepts any secret
@@ -41,7 +40,7 @@ class FirehoseBackend(Backend):
         *,
         region: str = "us-east-1",
         clock: Clock | None = None,
-        rng_seed: int = 0,
+        rng_seed: int | None = None,
         options: ServiceOptions | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -50,7 +49,8 @@ class FirehoseBackend(Backend):
         self.s3_endpoint_url = s3_endpoint_url
         self.region = region
         self._clock = clock
-        self._rng_seed = rng_seed
+        self._rng_seed = rng_seed  # None: ids unique per run; an int: the same ids every run
+        self._request_id_seed = None if rng_seed is None else rng_seed + 1
         base = options or ServiceOptions()
         self.options = dataclasses.replace(base, default_region=region) if options is None else base
         self._host, self._port = host, port
@@ -68,7 +68,7 @@ class FirehoseBackend(Backend):
         )
         self._service.start()
         self._server = FirehoseServer(
-            self._service, host=self._host, port=self._port, rng=random.Random(self._rng_seed + 1)
+            self._service, host=self._host, port=self._port, rng=identity_rng(self._request_id_seed)
         ).start()
 
     def _stop(self) -> None:
