@@ -3,10 +3,16 @@ against the emulator over HTTP and a real moto S3 server."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import subprocess
+import sys
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -252,3 +258,63 @@ def test_a_polling_client_sees_creating_then_active_on_a_scaled_clock(s3: MotoSe
         create(client, "never")
         with pytest.raises(BackendError, match="still CREATING"):
             wait_until_active(client, "never", clock=clock, timeout_seconds=0.5)
+
+
+# --- 25: identities unique across processes -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def emulator_process(s3_url: str, *extra: str) -> Iterator[str]:
+    """`python -m firehose_emulator` as its own process (fixed start instant, no CREATING period); its URL."""
+    argv = [
+        sys.executable,
+        "-m",
+        "firehose_emulator",
+        "--s3-endpoint-url",
+        s3_url,
+        "--create-delay-seconds",
+        "0",
+    ]
+    argv += ["--start-time", "2026-07-13T14:05:09Z", *extra]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().decode().strip()
+        assert url.startswith("http://127.0.0.1:"), "the emulator printed no URL"
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def ids_of_one_process(s3: MotoServer, stream: str, *extra: str) -> tuple[str, str, str]:
+    """Create `stream`, put one record and flush: (first request id, record id, object name suffix)."""
+    with emulator_process(s3.endpoint_url, *extra) as url:
+        client = boto3.client(
+            "firehose",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="t",
+            aws_secret_access_key="t",
+        )
+        request_id = client.create_delivery_stream(
+            DeliveryStreamName=stream,
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": ROLE,
+                "BucketARN": BUCKET_ARN,
+                "Prefix": f"{stream}/",
+            },
+        )["ResponseMetadata"]["RequestId"]
+        record_id = client.put_record(DeliveryStreamName=stream, Record={"Data": b"x"})["RecordId"]
+        flush = urllib.request.Request(f"{url}/_emulator/flush", data=json.dumps({"stream": stream}).encode())
+        urllib.request.urlopen(flush, timeout=30).close()
+    listing = s3.s3_client().list_objects_v2(Bucket="round-two", Prefix=f"{stream}/").get("Contents", [])
+    assert len(listing) == 1
+    return request_id, record_id, listing[0]["Key"][-36:]
+
+
+def test_two_processes_get_different_ids_unless_seeded(s3: MotoServer) -> None:
+    first, second = ids_of_one_process(s3, "p1"), ids_of_one_process(s3, "p2")
+    assert all(a != b for a, b in zip(first, second, strict=True)), (first, second)
+    seeded = ids_of_one_process(s3, "p3", "--seed", "7"), ids_of_one_process(s3, "p4", "--seed", "7")
+    assert seeded[0] == seeded[1]
