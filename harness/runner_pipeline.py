@@ -298,7 +298,9 @@ class Pipeline(Backend):
             log_dir=self.work_dir / "logs",
             extra_env=extra,
             max_environments=self._max_environments,
-            options=RuntimeOptions(init_timeout_seconds=DEFAULT_INIT_LIMIT_SECONDS * max(1.0, self.speed)),
+            options=RuntimeOptions(
+                init_timeout_seconds=DEFAULT_INIT_LIMIT_SECONDS * max(1.0, self.speed), clock_speed=self.speed
+            ),
         )
 
     def _esm_config(self) -> EsmConfig:

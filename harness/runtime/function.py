@@ -6,9 +6,9 @@ ones, creates new ones up to ``max_environments``, enforces the timeout on the i
 START/END/REPORT lines to ``<log_dir>/<function>.log``.
 
 Known deviations from AWS:
-- The deadline is epoch milliseconds on the injected clock, but runtimes compute remaining time with the
-  real wall clock: with a `ScaledClock` (or one started at another instant) the handler's
-  ``get_remaining_time_in_millis()`` is off. Timeouts themselves are enforced on the injected clock.
+- Runtimes compute remaining time from the real wall clock, so ``Lambda-Runtime-Deadline-Ms`` is real epoch ms
+  when the injected clock's timeout fires: ``get_remaining_time_in_millis()`` reaches 0 exactly at the kill.
+  Under a clock running `clock_speed` times fast its values are real ms (a 60 s timeout at 10x reads 6,000).
 - Process start-up is real time; under a fast `ScaledClock` it counts as many clock seconds (init limit and
   timeout alike), so give functions proportionally longer timeouts there.
 - An environment whose response was rejected as too large is discarded (AWS does not document what happens).
@@ -33,7 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from harness.backends.base import Backend, BackendError
-from harness.clock import Clock, random_uuid
+from harness.clock import Clock, SystemClock, random_uuid
 from harness.runtime.api_server import Answer, EnvironmentChannel, Invocation, RuntimeApiServer
 from harness.runtime.config import (
     MAX_PAYLOAD_BYTES,
@@ -98,6 +98,7 @@ class FunctionRuntime(Backend):
         check_extra_variables(extra_env)
         self.config = config
         self.options = options = options or RuntimeOptions()
+        self._process_clock = SystemClock()  # runtimes compute remaining time from the real wall clock
         self.faults = InvocationFaults()
         self.max_environments = max_environments
         self._clock = clock
@@ -267,6 +268,11 @@ class FunctionRuntime(Backend):
             self._release(env, keep=False)
             raise
 
+    def _process_epoch_ms(self, clock_seconds_left: float) -> int:
+        """Real epoch ms (what runtimes read) once `clock_seconds_left` seconds of injected time have run."""
+        real_left = max(0.0, clock_seconds_left) / self.options.clock_speed
+        return int((self._process_clock.now().timestamp() + real_left) * 1000)
+
     def _run(
         self,
         *,
@@ -305,6 +311,7 @@ class FunctionRuntime(Backend):
             function_arn=self.config.function_arn,
             trace_id=trace,
             doomed=rule is not None and rule.action is FaultAction.CRASH,
+            runtime_deadline_ms=lambda: self._process_epoch_ms(deadline - clock.monotonic()),
         )
         env.mark(start_line(request_id))
         action = rule.action if rule is not None else None
