@@ -2,7 +2,10 @@
 
 Known deviations from AWS:
 
-* Non-S3 destination configurations are accepted only to be counted (S13); they are rejected as out of scope.
+* Non-S3 destination configurations are accepted only to be counted (S13); they are rejected as out of scope,
+  and so are non-S3 destination updates (AWS may accept some type changes; recorded responses reject them).
+* Without BufferingHints, dynamic partitioning gets 64 MiB (its minimum; AWS documents no default) and format
+  conversion 128 MiB; the 64 MiB minimum is enforced only on an explicit SizeInMBs.
 """
 
 from __future__ import annotations

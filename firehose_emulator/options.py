@@ -6,6 +6,8 @@ Known deviations from AWS:
 
 * `verify_signatures=True` is refused (not implemented); `lambda_invoker`, `msk_mode` and the DP knobs
   belong to the later dynamic-partitioning/Lambda/MSK issue and are not here yet.
+* New streams are CREATING for `create_delay_seconds` = 2 clock seconds (AWS: usually tens of seconds);
+  callers poll DescribeDeliveryStream until ACTIVE, and 0 makes streams ACTIVE at once.
 
 Example::
 

@@ -8,6 +8,8 @@ Known deviations from AWS:
   InvalidArgumentException: their delivery is not implemented yet (configuration is validated and described).
 * `*_FAILED` states are reached only through `set_state` (fault injection).
 * Per-call latency (`PutRecordBatch.Latency`) is measured on the injected clock.
+* The service RNG (record ids, object name suffixes, fractional put-failure faults) is OS-seeded unless a seed
+  is given, so ids are unique per process as on AWS, and which records a fractional fault hits varies per run.
 
 Example::
 
