@@ -36,8 +36,10 @@ import boto3
 from firehose_emulator.hooks import EmulatorHooks
 from firehose_emulator.models_wire import stream_spec_from_wire
 from firehose_emulator.object_store import MemoryObjectStore
+from firehose_emulator.options import ServiceOptions
 from firehose_emulator.protocol import FirehoseProtocol
 from firehose_emulator.service import FirehoseService
+from harness.backends.firehose import wait_until_active
 from harness.clock import SystemClock
 from harness.processes import free_port, port_open, spawn_child, stop_child, wait_until
 
@@ -149,6 +151,7 @@ def create_stream(url: str, name: str, bucket: str, size_mb: int) -> None:
             "BufferingHints": {"SizeInMBs": size_mb, "IntervalInSeconds": 300},
         },
     )
+    wait_until_active(firehose_client(url), name, clock=SystemClock())
 
 
 def start_emulator(s3_url: str, engine: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -208,7 +211,9 @@ def measure_memory(s3_url: str, log: Path) -> dict[str, float]:
 
 def profile_in_process() -> None:
     store = MemoryObjectStore(("bench",))
-    service = FirehoseService(store, clock=SystemClock(), rng=random.Random(0)).start()
+    service = FirehoseService(
+        store, clock=SystemClock(), rng=random.Random(0), options=ServiceOptions(create_delay_seconds=0)
+    ).start()
     spec = {
         "DeliveryStreamName": "p",
         "ExtendedS3DestinationConfiguration": {

@@ -12,6 +12,7 @@ buffering, keys, compression, delivery, object_store, metrics (delivery side).
 
 from __future__ import annotations
 
+import os
 import random
 
 from firehose_emulator.clock import Clock, RealClock
@@ -27,12 +28,20 @@ def build_service(
     *,
     region: str = "us-east-1",
     clock: Clock | None = None,
-    rng_seed: int = 0,
+    rng_seed: int | None = None,
     options: ServiceOptions | None = None,
     s3_credentials: tuple[str, str] | None = None,
 ) -> FirehoseService:
-    """A FirehoseService writing to S3 at `s3_endpoint_url` (not started); credentials default to boto3's."""
+    """A FirehoseService writing to S3 at `s3_endpoint_url` (not started); credentials default to boto3's.
+
+    Without `rng_seed` object name suffixes and record ids are seeded from the OS: unique per process, as on
+    AWS.
+    """
     options = options or ServiceOptions(default_region=region)
     key_id, secret = s3_credentials or (None, None)
     store = S3ObjectStore(s3_endpoint_url, region, access_key_id=key_id, secret_access_key=secret)
-    return FirehoseService(store, clock=clock or RealClock(), rng=random.Random(rng_seed), options=options)
+    return FirehoseService(store, clock=clock or RealClock(), rng=_rng(rng_seed), options=options)
+
+
+def _rng(seed: int | None) -> random.Random:
+    return random.Random(int.from_bytes(os.urandom(16)) if seed is None else seed)

@@ -42,9 +42,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--account-id", default="123456789012")
     parser.add_argument("--start-time", type=_instant, default=None, help="clock start, ISO-8601 with zone")
     parser.add_argument("--speed", type=float, default=1.0, help="clock speed (1.0 = real time)")
-    parser.add_argument("--create-delay-seconds", type=float, default=0.0)
+    parser.add_argument("--create-delay-seconds", type=float, default=ServiceOptions.create_delay_seconds)
     parser.add_argument("--enforce-throughput-quota", action="store_true")
-    parser.add_argument("--seed", type=int, default=0, help="RNG seed for ids and object names")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="RNG seed for ids and object names (default: unique per process)",
+    )
     parser.add_argument("--engine", choices=ENGINES, default="stdlib")
     return parser.parse_args(argv)
 
@@ -84,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     service.start()
     server = FirehoseServer(
-        service, host=args.host, port=args.port, engine=args.engine, rng=random.Random(args.seed)
+        service,
+        host=args.host,
+        port=args.port,
+        engine=args.engine,
+        rng=random.Random(None if args.seed is None else args.seed + 1),
     )
     try:
         server.start()

@@ -16,6 +16,8 @@ from typing import Any
 
 DEFAULT_SIZE_IN_MBS = 5
 DEFAULT_INTERVAL_IN_SECONDS = 300
+CONVERSION_DEFAULT_SIZE_IN_MBS = 128  # format conversion without BufferingHints (spec §5)
+DP_DEFAULT_SIZE_IN_MBS = 64  # dynamic partitioning without BufferingHints: the minimum it allows
 DESTINATION_ID = "destinationId-000000000001"
 
 

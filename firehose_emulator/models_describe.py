@@ -13,7 +13,16 @@ from firehose_emulator.models import DESTINATION_ID, LoggingOptions, Processing,
 from firehose_emulator.options import ServiceOptions
 from firehose_emulator.stream import StreamRecord
 
-LAMBDA_DEFAULTS = (("NumberOfRetries", "3"), ("BufferSizeInMBs", "1"), ("BufferIntervalInSeconds", "60"))
+# AWS lists a Lambda processor's parameters in this order, defaults filled in (RoleArn is the stream's role).
+LAMBDA_PARAMETER_ORDER = (
+    "LambdaArn",
+    "NumberOfRetries",
+    "RoleArn",
+    "BufferSizeInMBs",
+    "BufferIntervalInSeconds",
+)
+LAMBDA_DEFAULTS = {"NumberOfRetries": "3", "BufferSizeInMBs": "1", "BufferIntervalInSeconds": "60"}
+DP_DEFAULT_RETRY_SECONDS = 300
 
 
 def _epoch(stream_time: Any) -> float:
@@ -34,8 +43,7 @@ def _processing(processing: Processing, role_arn: str) -> dict[str, Any]:
     for processor in processing.processors:
         params = list(processor.parameters)
         if processor.type == "Lambda":
-            names = {name for name, _ in params}
-            params += [(n, v) for n, v in (*LAMBDA_DEFAULTS, ("RoleArn", role_arn)) if n not in names]
+            params = _lambda_parameters(params, role_arn)
         processors.append(
             {
                 "Type": processor.type,
@@ -46,6 +54,12 @@ def _processing(processing: Processing, role_arn: str) -> dict[str, Any]:
     if processing.enabled is not None:
         out = {"Enabled": processing.enabled, **out}
     return out
+
+
+def _lambda_parameters(given: list[tuple[str, str]], role_arn: str) -> list[tuple[str, str]]:
+    values = {**LAMBDA_DEFAULTS, "RoleArn": role_arn, **dict(given)}
+    ordered = [(name, values[name]) for name in LAMBDA_PARAMETER_ORDER if name in values]
+    return ordered + [(name, value) for name, value in given if name not in LAMBDA_PARAMETER_ORDER]
 
 
 def basic_description(dest: S3Destination, options: ServiceOptions) -> dict[str, Any]:
@@ -80,10 +94,11 @@ def extended_description(dest: S3Destination, options: ServiceOptions) -> dict[s
     if dest.data_format_conversion is not None:
         out["DataFormatConversionConfiguration"] = dest.data_format_conversion
     if dest.dynamic_partitioning is not None:
-        dp: dict[str, Any] = {"Enabled": dest.dynamic_partitioning.enabled}
-        if dest.dynamic_partitioning.retry_duration_seconds is not None:
-            dp["RetryOptions"] = {"DurationInSeconds": dest.dynamic_partitioning.retry_duration_seconds}
-        out["DynamicPartitioningConfiguration"] = dp
+        retry = dest.dynamic_partitioning.retry_duration_seconds
+        out["DynamicPartitioningConfiguration"] = {
+            "Enabled": dest.dynamic_partitioning.enabled,
+            "RetryOptions": {"DurationInSeconds": DP_DEFAULT_RETRY_SECONDS if retry is None else retry},
+        }
     if dest.file_extension is not None:
         out["FileExtension"] = dest.file_extension
     if dest.custom_time_zone is not None:
@@ -108,7 +123,8 @@ def describe_stream(
     }
     if stream.failure is not None:
         out["FailureDescription"] = {"Type": stream.failure[0], "Details": stream.failure[1]}
-    out["DeliveryStreamEncryptionConfiguration"] = encryption
+    if stream.spec.stream_type != "KinesisStreamAsSource":  # AWS leaves it out for Kinesis sources
+        out["DeliveryStreamEncryptionConfiguration"] = encryption
     out["DeliveryStreamType"] = stream.spec.stream_type
     out["VersionId"] = str(stream.version)
     out["CreateTimestamp"] = _epoch(stream.created_at)
@@ -144,7 +160,12 @@ def _source(stream: StreamRecord, options: ServiceOptions) -> dict[str, Any] | N
             }
         }
     if spec.kinesis_source is not None:
-        return {"KinesisStreamSourceDescription": {**spec.kinesis_source}}
+        return {
+            "KinesisStreamSourceDescription": {
+                **spec.kinesis_source,
+                "DeliveryStartTimestamp": _epoch(stream.created_at),
+            }
+        }
     if spec.throughput_hint_mbs is not None:
         return {"DirectPutSourceDescription": {"ThroughputHintInMBs": spec.throughput_hint_mbs}}
     if spec.stream_type == "DirectPut" and options.describe_include_direct_put_source:

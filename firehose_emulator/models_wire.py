@@ -2,7 +2,10 @@
 
 Known deviations from AWS:
 
-* Non-S3 destination configurations are accepted only to be counted (S13); they are rejected as out of scope.
+* Non-S3 destination configurations are accepted only to be counted (S13); they are rejected as out of scope,
+  and so are non-S3 destination updates (AWS may accept some type changes; recorded responses reject them).
+* Without BufferingHints, dynamic partitioning gets 64 MiB (its minimum; AWS documents no default) and format
+  conversion 128 MiB; the 64 MiB minimum is enforced only on an explicit SizeInMBs.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from typing import Any, NotRequired, TypedDict
 
 from firehose_emulator.errors import InvalidArgumentException
 from firehose_emulator.models import (
+    CONVERSION_DEFAULT_SIZE_IN_MBS,
+    DP_DEFAULT_SIZE_IN_MBS,
     BufferingHints,
     BufferingHintsUpdate,
     DynamicPartitioning,
@@ -146,6 +151,23 @@ DESTINATION_MEMBERS = (
 )
 
 
+UPDATE_MEMBERS = tuple(name.replace("Configuration", "Update") for name in DESTINATION_MEMBERS)
+S3_UPDATE_MEMBERS = ("S3DestinationUpdate", "ExtendedS3DestinationUpdate")
+
+
+def s3_update_member(request: dict[str, Any]) -> ExtendedS3DestinationConfiguration:
+    """The one S3 destination update of an UpdateDestination request (InvalidArgument as Create, S13)."""
+    given = [name for name in UPDATE_MEMBERS if request.get(name) is not None]
+    if len(given) != 1:
+        raise InvalidArgumentException(S13_MESSAGE)
+    if given[0] not in S3_UPDATE_MEMBERS:
+        raise InvalidArgumentException(
+            f"Only S3 destinations are supported by this emulator; got {given[0]}."
+        )
+    update: ExtendedS3DestinationConfiguration = request[given[0]]
+    return update
+
+
 def stream_spec_from_wire(request: CreateDeliveryStreamInput) -> StreamSpec:
     """Map a shape-valid CreateDeliveryStream request to the domain (raises S13 / S14 as InvalidArgument)."""
     raw: dict[str, Any] = dict(request)
@@ -218,12 +240,15 @@ def destination_from_wire(raw: ExtendedS3DestinationConfiguration) -> S3Destinat
     dp_raw = raw.get("DynamicPartitioningConfiguration")
     backup_raw = raw.get("S3BackupConfiguration")
     processing_raw = raw.get("ProcessingConfiguration")
+    buffering = _buffering(raw.get("BufferingHints"))
+    if not raw.get("BufferingHints"):
+        buffering = _implicit_buffering(raw)
     return S3Destination(
         role_arn=raw["RoleARN"],
         bucket_arn=raw["BucketARN"],
         prefix=raw.get("Prefix"),
         error_output_prefix=raw.get("ErrorOutputPrefix"),
-        buffering=_buffering(raw.get("BufferingHints")),
+        buffering=buffering,
         compression=raw.get("CompressionFormat", "UNCOMPRESSED"),
         kms_key_arn=kms["AWSKMSKeyARN"] if kms else None,
         logging=_logging(raw.get("CloudWatchLoggingOptions")),
@@ -242,6 +267,17 @@ def destination_from_wire(raw: ExtendedS3DestinationConfiguration) -> S3Destinat
         custom_time_zone=raw.get("CustomTimeZone"),
         data_format_conversion=raw.get("DataFormatConversionConfiguration"),
     )
+
+
+def _implicit_buffering(raw: ExtendedS3DestinationConfiguration) -> BufferingHints:
+    """Without BufferingHints AWS picks a size that satisfies the 64 MiB minimum (which applies only to an
+    explicit SizeInMBs): 128 MiB with format conversion, 64 MiB with dynamic partitioning, else 5 MiB."""
+    conversion = raw.get("DataFormatConversionConfiguration")
+    if conversion is not None and conversion.get("Enabled", True):
+        return BufferingHints(CONVERSION_DEFAULT_SIZE_IN_MBS)
+    if (raw.get("DynamicPartitioningConfiguration") or {}).get("Enabled"):
+        return BufferingHints(DP_DEFAULT_SIZE_IN_MBS)
+    return BufferingHints()
 
 
 def update_from_wire(raw: ExtendedS3DestinationConfiguration) -> S3DestinationUpdate:

@@ -6,10 +6,12 @@ Known deviations from AWS:
 
 * `verify_signatures=True` is refused (not implemented); `lambda_invoker`, `msk_mode` and the DP knobs
   belong to the later dynamic-partitioning/Lambda/MSK issue and are not here yet.
+* New streams are CREATING for `create_delay_seconds` = 2 clock seconds (AWS: usually tens of seconds);
+  callers poll DescribeDeliveryStream until ACTIVE, and 0 makes streams ACTIVE at once.
 
 Example::
 
-    options = ServiceOptions(create_delay_seconds=5, enforce_throughput_quota=True)
+    options = ServiceOptions(create_delay_seconds=0, enforce_throughput_quota=True)
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class ServiceOptions:
     account_id: str = "123456789012"
     default_region: str = "us-east-1"
     verify_signatures: bool = False
-    create_delay_seconds: float = 0.0
+    create_delay_seconds: float = 2.0  # clock seconds in CREATING before ACTIVE (AWS: asynchronous create)
     delete_delay_seconds: float = 0.0
     duplicate_name_message: str = "Firehose {name} under account {account} already exists."
     resource_in_use_message: str = (

@@ -47,6 +47,7 @@ from firehose_emulator.models_wire import (
     PutRecordBatchOutput,
     PutRecordBatchResponseEntry,
     UpdateDestinationInput,
+    s3_update_member,
     stream_spec_from_wire,
     update_from_wire,
 )
@@ -213,7 +214,7 @@ class FirehoseProtocol:
     def _update(self, region: str, params: Params) -> Params:
         self._validator.validate("UpdateDestination", params)
         request = cast(UpdateDestinationInput, params)
-        raw_update = request.get("ExtendedS3DestinationUpdate") or request.get("S3DestinationUpdate") or {}
+        raw_update = s3_update_member(params)
         self.service.update_destination(
             region,
             request["DeliveryStreamName"],

@@ -8,6 +8,8 @@ Known deviations from AWS:
   InvalidArgumentException: their delivery is not implemented yet (configuration is validated and described).
 * `*_FAILED` states are reached only through `EmulatorHooks.set_state` (fault injection).
 * Per-call latency (`PutRecordBatch.Latency`) is measured on the injected clock.
+* The service RNG (record ids, object name suffixes, fractional put-failure faults) is OS-seeded unless a seed
+  is given, so ids are unique per process as on AWS, and which records a fractional fault hits varies per run.
 
 Example::
 
@@ -281,7 +283,7 @@ class FirehoseService:
     def update_destination(
         self, region: str, name: str, current_version: str, destination_id: str, update: S3DestinationUpdate
     ) -> None:
-        """Merge `update` into the destination (§2.7); the version goes up by one if anything changed."""
+        """Merge `update` into the destination (§2.7); every accepted update bumps the version."""
         stream = self._get(region, name)
         with stream.lock:
             status = stream.status(self.clock.monotonic())
@@ -303,8 +305,7 @@ class FirehoseService:
             check_destination(merged, self._rules)
             if merged.s3_backup is not None and merged.s3_backup_mode == "Enabled":
                 check_destination(merged.s3_backup, self._rules)
-            if merged == stream.destination:
-                return
+            # AWS bumps the version on every accepted update, even one that changes no value.
             stream.destination = merged
             stream.version += 1
             stream.last_update = self.clock.now()

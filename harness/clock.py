@@ -14,11 +14,14 @@ Example::
     clock.sleep(60)          # returns after one real second
     clock.now()              # 2027-01-01 00:00:50+00:00
 
-Randomness is injected the same way: pass a seeded `random.Random` and draw ids with `random_uuid`.
+Randomness is injected the same way: pass a seeded `random.Random` and draw ids with `random_uuid`. Content
+(records, payloads) comes from the scenario seed; identities AWS makes unique (request ids, ESM UUIDs, object
+name suffixes) come from `identity_rng`, which is seeded from the OS unless a run asks for deterministic ids.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -169,3 +172,9 @@ class FakeClock:
 def random_uuid(rng: random.Random) -> str:
     """A version-4 UUID string drawn from an injected RNG (so ids are reproducible under a seed)."""
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def identity_rng(seed: int | None) -> random.Random:
+    """The RNG for identities AWS makes unique: OS-seeded (fresh per run and process) when `seed` is None,
+    else reproducible from `seed` (a scenario's `ids: deterministic`)."""
+    return random.Random(int.from_bytes(os.urandom(16)) if seed is None else seed)

@@ -484,8 +484,12 @@ class LoadGenerator:
 
     def _send(self, payload: Payload) -> None:
         produced_at = self.clock.now()
-        future = self._producer.send(
-            self.topic, key=payload.key, value=payload.value, headers=list(payload.headers)
+        future = self._producer.send(  # CreateTime is clock time, like the S3 keys and the ESM's record age
+            self.topic,
+            key=payload.key,
+            value=payload.value,
+            headers=list(payload.headers),
+            timestamp_ms=round(produced_at.timestamp() * 1000),
         )
         digest = value_sha256(payload.value)
         size = 0 if payload.value is None else len(payload.value)

@@ -5,12 +5,14 @@ Example::
     with MotoServer().start() as s3, FirehoseBackend(s3.endpoint_url).start() as firehose:
         firehose.client().put_record(DeliveryStreamName="orders", Record={"Data": b"x"})
         firehose.hooks.flush("orders")
+
+New streams are CREATING for `create_delay_seconds` of clock time, as on AWS: `wait_until_active` polls
+DescribeDeliveryStream the way a client script does (boto3 has no Firehose waiter).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import random
 from typing import Any
 
 import boto3
@@ -21,7 +23,7 @@ from firehose_emulator.hooks import EmulatorHooks
 from firehose_emulator.options import ServiceOptions
 from firehose_emulator.server import FirehoseServer
 from firehose_emulator.service import FirehoseService
-from harness.clock import Clock
+from harness.clock import Clock, identity_rng
 from harness.lifecycle import Backend, BackendError
 
 DUMMY_ACCESS_KEY_ID = "testing"
@@ -39,7 +41,7 @@ class FirehoseBackend(Backend):
         *,
         region: str = "us-east-1",
         clock: Clock | None = None,
-        rng_seed: int = 0,
+        rng_seed: int | None = None,
         options: ServiceOptions | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -48,7 +50,8 @@ class FirehoseBackend(Backend):
         self.s3_endpoint_url = s3_endpoint_url
         self.region = region
         self._clock = clock
-        self._rng_seed = rng_seed
+        self._rng_seed = rng_seed  # None: ids unique per run; an int: the same ids every run
+        self._request_id_seed = None if rng_seed is None else rng_seed + 1
         base = options or ServiceOptions()
         self.options = dataclasses.replace(base, default_region=region) if options is None else base
         self._host, self._port = host, port
@@ -66,7 +69,7 @@ class FirehoseBackend(Backend):
         )
         self._service.start()
         self._server = FirehoseServer(
-            self._service, host=self._host, port=self._port, rng=random.Random(self._rng_seed + 1)
+            self._service, host=self._host, port=self._port, rng=identity_rng(self._request_id_seed)
         ).start()
 
     def _stop(self) -> None:
@@ -106,6 +109,10 @@ class FirehoseBackend(Backend):
             "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
         }
 
+    def wait_until_active(self, name: str, timeout_seconds: float = 120.0) -> None:
+        """Poll DescribeDeliveryStream until `name` is ACTIVE, as a client must after CreateDeliveryStream."""
+        wait_until_active(self.client(), name, clock=self.service.clock, timeout_seconds=timeout_seconds)
+
     def client(self, **config: Any) -> Any:
         """A boto3 firehose client with dummy credentials (kwargs go to botocore's Config)."""
         return boto3.client(
@@ -116,3 +123,22 @@ class FirehoseBackend(Backend):
             aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
             config=Config(**config) if config else None,
         )
+
+
+def wait_until_active(
+    client: Any, name: str, *, clock: Clock, timeout_seconds: float = 120.0, poll_seconds: float = 0.5
+) -> None:
+    """Poll `client.describe_delivery_stream` on `clock` until `name` is ACTIVE; BackendError on a failed
+    create or after `timeout_seconds` of clock time."""
+    deadline = clock.monotonic() + timeout_seconds
+    while True:
+        description = client.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+        status = description["DeliveryStreamStatus"]
+        if status == "ACTIVE":
+            return
+        if status != "CREATING":
+            failure = description.get("FailureDescription", {})
+            raise BackendError(f"Firehose stream {name} is {status}: {failure.get('Details', 'no details')}")
+        if clock.monotonic() >= deadline:
+            raise BackendError(f"Firehose stream {name} still CREATING after {timeout_seconds:g} s")
+        clock.sleep(poll_seconds)

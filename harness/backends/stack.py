@@ -45,6 +45,7 @@ class StackConfig:
     s3_endpoint_url: str | None = None
     region: str = DEFAULT_REGION
     firehose: bool = True
+    firehose_seed: int | None = None  # None: request ids and object names unique per run (AWS makes them so)
 
     def __post_init__(self) -> None:
         if self.kafka not in KAFKA_KINDS:
@@ -107,7 +108,7 @@ def make_firehose(config: StackConfig, s3: S3Backend, clock: Clock | None = None
     """The in-process Firehose emulator writing to `s3` (not started), or None when switched off."""
     if not config.firehose:
         return None
-    return FirehoseBackend(s3.endpoint_url, region=config.region, clock=clock)
+    return FirehoseBackend(s3.endpoint_url, region=config.region, clock=clock, rng_seed=config.firehose_seed)
 
 
 class Stack(Backend):

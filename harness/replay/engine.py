@@ -26,6 +26,7 @@ from harness.replay.plan import Planner, ReplayPlan, describe_record
 from harness.replay.report import ReadSummary, ReplayReport
 from harness.replay.selection import RecordFilter, S3Location, Selection
 from harness.replay.target import TargetTopic, record_size, source_partition_count, unreplayable_reason
+from harness.replay.why import nothing_selected
 from harness.verify.archive import (
     ArchiveDecoder,
     Unreadable,
@@ -154,7 +155,7 @@ def run_replay(
         read=summary,
         plan=plan,
         unreplayable=tuple(unreplayable),
-        notes=request.notes,
+        notes=request.notes + nothing_selected(plan, summary, request.selection, str(request.source)),
     )
     if request.dry_run or (request.strict and report.problems):
         return _finished(report, clock, origin)

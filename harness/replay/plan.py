@@ -53,6 +53,7 @@ class ReplayPlan:
     duplicates_removed: int
     filtered_out: dict[str, int] = field(default_factory=dict)  # FILTER_NAMES -> unique records rejected
     conflicts: tuple[Conflict, ...] = ()
+    timestamps: tuple[int, int] | None = None  # earliest and latest record timestamp decoded (epoch ms)
 
     @property
     def selected(self) -> int:
@@ -77,11 +78,14 @@ class Planner:
         self._filtered: Counter[str] = Counter()
         self._decoded = 0
         self._duplicates = 0
+        self._timestamps: tuple[int, int] | None = None
 
     def add(self, located: LocatedRecord) -> None:
         """Account for one decoded copy."""
         self._decoded += 1
         record = located.record
+        first, last = self._timestamps or (record.timestamp, record.timestamp)
+        self._timestamps = (min(first, record.timestamp), max(last, record.timestamp))
         ident: Identity = record.identity
         digest = hashlib.sha256(self._fmt.encode_record_line(record)).digest()
         where = f"{located.key} line {located.line}"
@@ -120,6 +124,7 @@ class Planner:
             duplicates_removed=self._duplicates,
             filtered_out={name: self._filtered[name] for name in FILTER_NAMES if self._filtered[name]},
             conflicts=conflicts,
+            timestamps=self._timestamps,
         )
 
 

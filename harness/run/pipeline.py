@@ -27,7 +27,7 @@ from typing import Any
 
 from firehose_emulator.hooks import EmulatorHooks
 from harness.backends.stack import Stack, StackConfig
-from harness.clock import Clock, SystemClock
+from harness.clock import Clock, SystemClock, identity_rng
 from harness.esm.mapping import EventSourceMapping
 from harness.esm.settings import EsmConfig
 from harness.intercept.environment import AwsEndpoints
@@ -155,7 +155,8 @@ class Pipeline(Backend):
         self.work_dir = work_dir or Path(".")
         self._max_environments = max_environments
         self._function_log_dir = function_log_dir  # None: inside the work dir (removed with it)
-        self._rng = random.Random(scenario.seed)
+        self._id_seed = scenario.seed if scenario.deterministic_ids else None
+        self._rng = identity_rng(self._id_seed)  # request ids, ESM UUID: unique per run unless asked
         self.stack: Stack | None = None
         self.runtime: FunctionRuntime | None = None
         self.esm: EventSourceMapping | None = None
@@ -211,6 +212,7 @@ class Pipeline(Backend):
                 bootstrap_servers=choice.bootstrap_servers,
                 s3_endpoint_url=choice.s3_endpoint_url,
                 region=choice.region,
+                firehose_seed=self._id_seed,
             ),
             clock=self.clock,
         ).start()
@@ -251,6 +253,7 @@ class Pipeline(Backend):
             DeliveryStreamType="DirectPut",
             ExtendedS3DestinationConfiguration=firehose_destination(self.spec),
         )
+        firehose.wait_until_active(self.stream_name)
 
     def _create_destination(self, destination: str) -> None:
         stack = self._stack()
@@ -326,7 +329,9 @@ class Pipeline(Backend):
             log_dir=self._function_log_dir or self.work_dir / "logs",
             extra_env=extra,
             max_environments=self._max_environments,
-            options=RuntimeOptions(init_timeout_seconds=DEFAULT_INIT_LIMIT_SECONDS * max(1.0, self.speed)),
+            options=RuntimeOptions(
+                init_timeout_seconds=DEFAULT_INIT_LIMIT_SECONDS * max(1.0, self.speed), clock_speed=self.speed
+            ),
         )
 
     def _esm_config(self) -> EsmConfig:

@@ -18,6 +18,7 @@ import json
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -65,6 +66,9 @@ class Invocation:
     # A crash fault kills the process once the event is delivered. A fast handler could answer before the
     # SIGKILL lands; a killed process's answer never reaches AWS, so the runtime's own answers are dropped.
     doomed: bool = False
+    # Lambda-Runtime-Deadline-Ms in the runtime process's own (real) epoch ms, computed when it fetches the
+    # event, so its wall-clock remaining time ends when the injected clock's timeout fires; None: deadline_ms.
+    runtime_deadline_ms: Callable[[], int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, result: Answer) -> bool:
@@ -178,7 +182,9 @@ class _RuntimeApiHandler(BaseHTTPRequestHandler):
             inv.event,
             {
                 "Lambda-Runtime-Aws-Request-Id": inv.request_id,
-                "Lambda-Runtime-Deadline-Ms": str(inv.deadline_ms),
+                "Lambda-Runtime-Deadline-Ms": str(
+                    inv.deadline_ms if inv.runtime_deadline_ms is None else inv.runtime_deadline_ms()
+                ),
                 "Lambda-Runtime-Invoked-Function-Arn": inv.function_arn,
                 "Lambda-Runtime-Trace-Id": inv.trace_id,
             },

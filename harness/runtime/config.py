@@ -98,6 +98,7 @@ class RuntimeOptions:
     reset_on_handler_error: bool = False
     statuses: RuntimeApiStatuses = field(default_factory=RuntimeApiStatuses)
     stop_grace_seconds: float = 2.0
+    clock_speed: float = 1.0  # injected-clock seconds per real second (runtime processes live in real time)
 
 
 class RequestTooLargeError(ValueError):

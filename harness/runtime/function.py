@@ -8,9 +8,9 @@ and START/END/REPORT lines to ``<log_dir>/<function>-<environment id>.log``. Fai
 summarised by reason in `FunctionRuntime.errors` (`harness.runtime.failures`).
 
 Known deviations from AWS:
-- The deadline is epoch milliseconds on the injected clock, but runtimes compute remaining time with the
-  real wall clock: with a `ScaledClock` (or one started at another instant) the handler's
-  ``get_remaining_time_in_millis()`` is off. Timeouts themselves are enforced on the injected clock.
+- Runtimes compute remaining time from the real wall clock, so ``Lambda-Runtime-Deadline-Ms`` is real epoch ms
+  when the injected clock's timeout fires: ``get_remaining_time_in_millis()`` reaches 0 exactly at the kill.
+  Under a clock running `clock_speed` times fast its values are real ms (a 60 s timeout at 10x reads 6,000).
 - Process start-up is real time; under a fast `ScaledClock` it counts as many clock seconds (init limit and
   timeout alike), so give functions proportionally longer timeouts there.
 - An environment whose response was rejected as too large is discarded (AWS does not document what happens).
@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
 
-from harness.clock import Clock, random_uuid
+from harness.clock import Clock, SystemClock, random_uuid
 from harness.lifecycle import Backend, BackendError
 from harness.runtime.api_server import Answer, EnvironmentChannel, Invocation, RuntimeApiServer
 from harness.runtime.config import (
@@ -103,6 +103,7 @@ class FunctionRuntime(Backend):
         check_extra_variables(extra_env)
         self.config = config
         self.options = options = options or RuntimeOptions()
+        self._process_clock = SystemClock()  # runtimes compute remaining time from the real wall clock
         self.faults = InvocationFaults()
         self.errors = FunctionErrors()
         self._clock = clock
@@ -265,6 +266,11 @@ class FunctionRuntime(Backend):
             self._pool.release(env, keep=False)
             raise
 
+    def _process_epoch_ms(self, clock_seconds_left: float) -> int:
+        """Real epoch ms (what runtimes read) once `clock_seconds_left` seconds of injected time have run."""
+        real_left = max(0.0, clock_seconds_left) / self.options.clock_speed
+        return int((self._process_clock.now().timestamp() + real_left) * 1000)
+
     def _run(
         self,
         *,
@@ -295,6 +301,7 @@ class FunctionRuntime(Backend):
             function_arn=self.config.function_arn,
             trace_id=trace,
             doomed=rule is not None and rule.action is FaultAction.CRASH,
+            runtime_deadline_ms=lambda: self._process_epoch_ms(deadline - clock.monotonic()),
         )
         env.mark(start_line(request_id))
         memory = self._dispatch(inv, env, rule, deadline)

@@ -59,6 +59,11 @@ _ERROR_CONTROLS = (
     "DestinationConfig",
 )
 _KAFKA_MAX_TIMEOUT = 840
+# AWS takes ConsumerGroupId nested in the source's own config block, and each block only for its source.
+_KAFKA_SOURCE_CONFIGS = {
+    "AmazonManagedKafkaEventSourceConfig": "msk",
+    "SelfManagedKafkaEventSourceConfig": "self_managed",
+}
 _EXPRESSION = re.compile(r"!\{")
 
 
@@ -108,6 +113,7 @@ class ScenarioBuilder:
             load=load,
             description=data.get("description", ""),
             seed=seed,
+            deterministic_ids=data.get("ids", "unique") == "deterministic",
             clock=clock,
             faults=faults,
             expect=expect,
@@ -142,13 +148,7 @@ class ScenarioBuilder:
         at = ["pipeline", "event_source"]
         settings = esm.settings
         if not esm.provisioned:
-            for name in _ERROR_CONTROLS:
-                if name in settings:
-                    self.problem(
-                        [*at, name], "needs provisioned mode (set ProvisionedPollerConfig)", key=True
-                    )
-            if settings.get("MaximumBatchingWindowInSeconds") == 0:
-                self.problem([*at, "MaximumBatchingWindowInSeconds"], "0 needs provisioned mode")
+            self._check_on_demand(esm)
         age = settings.get("MaximumRecordAgeInSeconds", -1)
         if 0 <= age < 60:
             self.problem([*at, "MaximumRecordAgeInSeconds"], f"{age} is not allowed: use -1 or 60..604800")
@@ -157,11 +157,23 @@ class ScenarioBuilder:
         pollers = settings.get("ProvisionedPollerConfig") or {}
         if pollers.get("MinimumPollers", 1) > pollers.get("MaximumPollers", 200):
             self.problem([*at, "ProvisionedPollerConfig"], "MinimumPollers is greater than MaximumPollers")
+        for nested, wanted in _KAFKA_SOURCE_CONFIGS.items():
+            if nested in settings and esm.source != wanted:
+                self.problem([*at, nested], f"needs source: {wanted} (AWS takes it only there)", key=True)
         destination = esm.on_failure_destination or ""
         if destination == f"kafka://{topic.name}":
             self.problem(
                 [*at, "DestinationConfig", "OnFailure", "Destination"], "must not be the source topic"
             )
+
+    def _check_on_demand(self, esm: EventSourceSpec) -> None:
+        """Settings AWS takes only in provisioned mode."""
+        at = ["pipeline", "event_source"]
+        for name in _ERROR_CONTROLS:
+            if name in esm.settings:
+                self.problem([*at, name], "needs provisioned mode (set ProvisionedPollerConfig)", key=True)
+        if esm.settings.get("MaximumBatchingWindowInSeconds") == 0:
+            self.problem([*at, "MaximumBatchingWindowInSeconds"], "0 needs provisioned mode")
 
     def _function(self, raw: Mapping[str, Any]) -> FunctionSpec:
         timeout = raw.get("timeout", 3)

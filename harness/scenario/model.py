@@ -289,6 +289,7 @@ class Scenario:
     load: LoadSpec
     description: str = ""
     seed: int = 0
+    deterministic_ids: bool = False  # `ids: deterministic`: request ids, ESM UUID, object names from the seed
     clock: ClockSpec = field(default_factory=ClockSpec)
     faults: tuple[Fault, ...] = ()
     expect: Expectations = field(default_factory=Expectations)

@@ -26,9 +26,13 @@ from typing import Any
 import pytest
 from archive_format import ArchivedRecord, decode_lines, records_from_event
 
+from firehose_emulator.options import ServiceOptions
 from harness.backends.firehose import FirehoseBackend
 from harness.backends.s3 import MotoServer
 from harness.clock import FakeClock
+
+# The FakeClock moves only when a test says so: streams skip CREATING (test_firehose_api covers it).
+NO_CREATING_PERIOD = ServiceOptions(create_delay_seconds=0)
 
 LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
 START = datetime(2026, 7, 13, 14, 5, 9, tzinfo=UTC)
@@ -72,7 +76,9 @@ def stack() -> Iterator[Stack]:
             mp.setenv(key, value)
         with (
             MotoServer().start() as s3,
-            FirehoseBackend(s3.endpoint_url, clock=FakeClock(START), rng_seed=7).start() as firehose,
+            FirehoseBackend(
+                s3.endpoint_url, clock=FakeClock(START), rng_seed=7, options=NO_CREATING_PERIOD
+            ).start() as firehose,
         ):
             yield Stack(s3, firehose)
 

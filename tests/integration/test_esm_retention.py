@@ -51,13 +51,21 @@ def test_at_timestamp_after_a_retention_check_between_produces(
     function: Function,  # noqa: F811
 ) -> None:
     kafka = retention_kafka
-    topics = {"retention-default": None, "retention-off": {"retention.ms": "-1"}}
+    # MSK's default retention (7 days), set on the topic: the embedded broker keeps records forever by default
+    # (records carry scenario-clock dates), which the third topic proves.
+    seven_days = str(7 * 24 * 3600 * 1000)
+    topics = {
+        "retention-default": {"retention.ms": seven_days},
+        "retention-off": {"retention.ms": "-1"},
+        "retention-broker-default": None,
+    }
     for topic, configs in topics.items():
         create_topic(kafka, topic, 1, configs)
         for i in range(8):
             produce(kafka, topic, [(0, b"t%d" % i)], timestamp_ms=BASE_MS + i * 1000)
     wait_for(lambda: log_start(kafka, "retention-default") == 8, timeout=90, what="retention check")
     assert log_start(kafka, "retention-off") == 0
+    assert log_start(kafka, "retention-broker-default") == 0
     for topic in topics:  # the rest of the produce loop, after the check (as in the CI failure)
         for i in range(8, 10):
             produce(kafka, topic, [(0, b"t%d" % i)], timestamp_ms=BASE_MS + i * 1000)
@@ -68,4 +76,8 @@ def test_at_timestamp_after_a_retention_check_between_produces(
             wait_for(lambda: esm.committed_offsets() == {0: 10}, timeout=20, what=f"{topic} commit")
         delivered[topic] = [o for _, o in function.delivered(topic)]
     # 7 is gone from the default topic: the first surviving record >= T is 8, and nothing is skipped after it.
-    assert delivered == {"retention-default": [8, 9], "retention-off": [7, 8, 9]}
+    assert delivered == {
+        "retention-default": [8, 9],
+        "retention-off": [7, 8, 9],
+        "retention-broker-default": [7, 8, 9],
+    }

@@ -24,6 +24,7 @@ PROJECT_PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timest
 ROLE = "arn:aws:iam::123456789012:role/firehose"
 BUCKET = "my-bucket"
 START = datetime(2026, 7, 13, 14, 5, 9, tzinfo=UTC)
+FROZEN = ServiceOptions(create_delay_seconds=0)  # a FakeClock that nobody advances never leaves CREATING
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +46,9 @@ def s3_client(url: str) -> Any:
 
 @pytest.fixture
 def firehose(s3_url: str) -> Iterator[FirehoseBackend]:
-    """The emulator on a FakeClock at the spec's example instant."""
-    with FirehoseBackend(s3_url, clock=FakeClock(START)) as backend:
+    """The emulator on a FakeClock at the spec's example instant; the clock stands still, so streams skip
+    CREATING (`test_new_stream_is_creating_until_the_clock_passes_the_delay` covers it)."""
+    with FirehoseBackend(s3_url, clock=FakeClock(START), options=FROZEN) as backend:
         yield backend
 
 
@@ -361,7 +363,7 @@ def test_whole_call_fault_is_http_500(firehose: FirehoseBackend) -> None:
 
 @pytest.mark.parametrize(("region", "allowed"), [("eu-central-1", 1000), ("us-east-1", 2000)])
 def test_throughput_quota_throttles_the_next_request(s3_url: str, region: str, allowed: int) -> None:
-    options = ServiceOptions(enforce_throughput_quota=True, default_region=region)
+    options = ServiceOptions(enforce_throughput_quota=True, default_region=region, create_delay_seconds=0)
     with FirehoseBackend(s3_url, region=region, clock=FakeClock(START), options=options) as backend:
         service = backend.service
         create(backend.client(), "quota")
@@ -412,7 +414,7 @@ def test_update_destination_versions_and_conflicts(firehose: FirehoseBackend, s3
         "upd/",
         1,
     )
-    client.update_destination(  # identical: version unchanged
+    client.update_destination(  # identical values: still a new version (spec item 21)
         DeliveryStreamName="upd",
         CurrentDeliveryStreamVersionId="2",
         DestinationId=dest_id,
@@ -420,7 +422,7 @@ def test_update_destination_versions_and_conflicts(firehose: FirehoseBackend, s3
     )
     assert (
         client.describe_delivery_stream(DeliveryStreamName="upd")["DeliveryStreamDescription"]["VersionId"]
-        == "2"
+        == "3"
     )
     with pytest.raises(ClientError) as exc:
         client.update_destination(
@@ -438,7 +440,7 @@ def test_update_destination_versions_and_conflicts(firehose: FirehoseBackend, s3
     with pytest.raises(ClientError) as exc:  # merged result breaks S1: nothing changes
         client.update_destination(
             DeliveryStreamName="upd",
-            CurrentDeliveryStreamVersionId="2",
+            CurrentDeliveryStreamVersionId="3",
             DestinationId=dest_id,
             ExtendedS3DestinationUpdate={"Prefix": "t/!{timestamp:yyyy}/"},
         )
@@ -446,7 +448,7 @@ def test_update_destination_versions_and_conflicts(firehose: FirehoseBackend, s3
     assert "ErrorOutputPrefix cannot be null or empty" in error_of(exc)[1]
     client.put_record(DeliveryStreamName="upd", Record={"Data": b"v2"})
     firehose.hooks.flush("upd")
-    assert [key for key in objects(s3_url, "upd/") if "-2-" in key and key.endswith(".gz")]
+    assert [key for key in objects(s3_url, "upd/") if "-3-" in key and key.endswith(".gz")]
 
 
 def test_update_processing_replaced_as_a_block_and_lifecycle_changes(firehose: FirehoseBackend) -> None:
@@ -574,7 +576,7 @@ def test_raw_base64_and_serialization_errors(firehose: FirehoseBackend) -> None:
 
 
 def test_stream_quota_and_control_plane_rate_limit(s3_url: str) -> None:
-    options = ServiceOptions(max_streams_per_region=2, control_plane_rate_limit=3)
+    options = ServiceOptions(max_streams_per_region=2, control_plane_rate_limit=3, create_delay_seconds=0)
     with FirehoseBackend(s3_url, clock=FakeClock(START), options=options) as backend:
         client = backend.client()
         create(client, "a")
@@ -639,7 +641,10 @@ def test_dynamic_partitioning_is_validated_and_described_but_not_yet_delivered(
     extended = client.describe_delivery_stream(DeliveryStreamName="dp")["DeliveryStreamDescription"][
         "Destinations"
     ][0]["ExtendedS3DestinationDescription"]
-    assert extended["DynamicPartitioningConfiguration"] == {"Enabled": True}
+    assert extended["DynamicPartitioningConfiguration"] == {
+        "Enabled": True,
+        "RetryOptions": {"DurationInSeconds": 300},
+    }
     with pytest.raises(ClientError) as exc:
         client.put_record(DeliveryStreamName="dp", Record={"Data": b'{"customer_id":"c42"}'})
     assert error_of(exc)[0] == "InvalidArgumentException"

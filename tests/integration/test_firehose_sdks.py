@@ -15,7 +15,9 @@ from typing import Any
 import boto3
 import pytest
 
+from harness.backends.firehose import wait_until_active
 from harness.backends.s3 import MotoServer
+from harness.clock import SystemClock
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 BUCKET = "sdk-bucket"
@@ -93,6 +95,7 @@ def create_stream(url: str, name: str) -> None:
             "Prefix": f"{name}/",
         },
     )
+    wait_until_active(client(url), name, clock=SystemClock())  # CREATING first, as on AWS
 
 
 def flush_and_read(emulator: str, s3_url: str, name: str) -> bytes:

@@ -21,6 +21,7 @@ from archive_format import ArchivedRecord, encode_lines
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from firehose_emulator.compression import COMPRESSION_FORMATS
+from firehose_emulator.options import ServiceOptions
 from harness.backends.firehose import FirehoseBackend
 from harness.backends.kafka.embedded import EmbeddedKafka
 from harness.backends.s3 import MotoServer
@@ -29,6 +30,9 @@ from harness.replay import ReplayRequest, Selection, TimeRange, parse_s3_uri, re
 from harness.replay.compare import compare
 from harness.replay.target import TargetTopic
 from tests.integration.credentials import set_test_credentials
+
+# The FakeClock moves only when a test says so: streams skip CREATING (test_firehose_api covers it).
+NO_CREATING_PERIOD = ServiceOptions(create_delay_seconds=0)
 
 HOUR_10 = datetime(2026, 7, 13, 10, 20, tzinfo=UTC)
 HIVE_PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
@@ -96,7 +100,9 @@ def moto(moto_server: MotoServer) -> Iterator[MotoServer]:
 def parts(moto: MotoServer) -> Iterator[Parts]:
     """A Firehose emulator per test: each test moves its own fake clock from 10:20 forward."""
     clock = FakeClock(HOUR_10)
-    with FirehoseBackend(moto.endpoint_url, clock=clock, rng_seed=5).start() as firehose:
+    with FirehoseBackend(
+        moto.endpoint_url, clock=clock, rng_seed=5, options=NO_CREATING_PERIOD
+    ).start() as firehose:
         yield Parts(moto, firehose, clock)
 
 

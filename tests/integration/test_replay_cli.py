@@ -132,3 +132,22 @@ def test_dry_run_exits_0_without_a_target(s3: MotoServer, capsys: pytest.Capture
     out = capsys.readouterr().out
     assert "dry run" in out
     assert "filtered out by partition" in out
+
+
+def test_dry_run_that_selects_nothing_says_why(s3: MotoServer, capsys: pytest.CaptureFixture[str]) -> None:
+    # The archive's records are dated 10:03:20-10:03:20.011 on 2026-07-13; this window starts later that hour.
+    assert cli(s3, "--dry-run", "--since", "2026-07-13T10:30:00Z", "--until", "2026-07-13T11:00:00Z") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "note: nothing selected: all 12 unique records were filtered out (12 by --since/--until); the "
+        "archived records' timestamps run from 2026-07-13T10:03:20.000+00:00 to "
+        "2026-07-13T10:03:20.011+00:00, the window --since/--until is "
+        "[2026-07-13T10:30:00+00:00, 2026-07-13T11:00:00+00:00)"
+    ) in out
+    # A window on another day prunes every key prefix: nothing is even read.
+    assert cli(s3, "--dry-run", "--since", "2026-12-03T17:00:00Z", "--until", "2026-12-03T18:00:00Z") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        f"note: nothing selected: no archive objects to read under s3://{BUCKET}/data/; "
+        "the time range skipped" in out
+    )

@@ -204,14 +204,30 @@ def test_timeout_runs_on_the_injected_scaled_clock(make_runtime: MakeRuntime) ->
     assert b"after 2.00 seconds" in result.payload
 
 
-def test_deadline_header_is_start_plus_timeout_on_the_injected_clock(make_runtime: MakeRuntime) -> None:
+def test_deadline_header_is_start_plus_timeout_in_the_runtimes_time(make_runtime: MakeRuntime) -> None:
+    # The clock starts months back and stands still: the header is still real now + timeout, because the
+    # runtime subtracts its own wall clock (AWS: deadline = invocation start + timeout, epoch ms).
     start = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
     fn = make_runtime(
         "provided_bootstrap", "ignored", runtime="provided.al2023", clock=FakeClock(start), timeout_seconds=7
     )
+    before = SystemClock().now().timestamp() * 1000
     result = fn.invoke(b'{"k": 1}')
+    after = SystemClock().now().timestamp() * 1000
     assert result.ok
-    assert int(json.loads(result.payload)["deadline"]) == int(start.timestamp() * 1000) + 7000
+    assert before + 7000 - 1 <= int(json.loads(result.payload)["deadline"]) <= after + 7000
+
+
+def test_remaining_time_runs_out_when_the_scaled_clock_times_out(make_runtime: MakeRuntime) -> None:
+    # A 20 s timeout on a 10x clock a year ahead is 2 real seconds: a handler that works until 300 ms are
+    # left must see its time run out then, and finish before the kill.
+    clock = ScaledClock(start=datetime(2027, 7, 13, 14, 59, 58, tzinfo=UTC), speed=10.0)
+    options = RuntimeOptions(init_timeout_seconds=60, clock_speed=10.0)
+    fn = make_runtime(timeout_seconds=20, clock=clock, options=options)
+    result, body = invoke_json(fn, {"action": "until_deadline"})
+    assert result.ok, result.payload
+    assert 1000 < body["first"] <= 2000
+    assert 0 <= body["last"] <= 300
 
 
 def test_remaining_time_decreases_and_is_never_negative(make_runtime: MakeRuntime) -> None:

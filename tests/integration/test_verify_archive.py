@@ -19,6 +19,7 @@ import pytest
 from archive_format import ArchivedRecord, encode_lines
 
 from firehose_emulator.compression import COMPRESSION_FORMATS, extension_for
+from firehose_emulator.options import ServiceOptions
 from harness.backends.firehose import FirehoseBackend
 from harness.backends.s3 import MotoServer
 from harness.clock import FakeClock
@@ -26,6 +27,9 @@ from harness.load import ProducedRecord
 from harness.scenario.model import CountRange, Expectations
 from harness.verify import VerificationReport, hive_key_pattern, read_archive, verify
 from tests.integration.credentials import set_test_credentials
+
+# The FakeClock moves only when a test says so: streams skip CREATING (test_firehose_api covers it).
+NO_CREATING_PERIOD = ServiceOptions(create_delay_seconds=0)
 
 START = datetime(2026, 7, 13, 14, 5, 9, tzinfo=UTC)
 HIVE_PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
@@ -49,7 +53,9 @@ def stack() -> Iterator[Stack]:
         clock = FakeClock(START)
         with (
             MotoServer().start() as s3,
-            FirehoseBackend(s3.endpoint_url, clock=clock, rng_seed=11).start() as firehose,
+            FirehoseBackend(
+                s3.endpoint_url, clock=clock, rng_seed=11, options=NO_CREATING_PERIOD
+            ).start() as firehose,
         ):
             yield Stack(s3, firehose, clock)
 

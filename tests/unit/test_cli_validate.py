@@ -33,3 +33,16 @@ def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     missing = tmp_path / "nope.yaml"
     assert main(["validate", str(missing)]) == 2
     assert f"{missing}:1: cannot read the file" in capsys.readouterr().err
+
+
+def test_top_level_consumer_group_id_exits_2_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (ROOT / "scenarios" / "smoke.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("event_source:"))
+    lines.insert(at + 1, "    ConsumerGroupId: orders-archiver")
+    bad = tmp_path / "group.yaml"
+    bad.write_text("\n".join(lines) + "\n")
+    assert main(["validate", str(bad)]) == 2
+    assert f"{bad}:{at + 2}: pipeline.event_source.ConsumerGroupId: unknown key" in capsys.readouterr().err

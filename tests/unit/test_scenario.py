@@ -422,3 +422,45 @@ def test_function_layers_and_ephemeral_storage_reach_the_model() -> None:
     assert scenario is not None
     assert scenario.pipeline.function.layers == (Path("a"), Path("b.zip"))
     assert scenario.pipeline.function.ephemeral_storage_mb == 1024
+
+
+def test_consumer_group_id_is_accepted_nested_as_aws_takes_it() -> None:
+    msk = BASE.replace(
+        "    BatchSize: 100\n",
+        "    BatchSize: 100\n    AmazonManagedKafkaEventSourceConfig: {ConsumerGroupId: g1}\n",
+    )
+    scenario, problems = validate_text(msk, "s.yaml")
+    assert problems == []
+    assert scenario is not None
+    assert scenario.pipeline.event_source.settings["AmazonManagedKafkaEventSourceConfig"] == {
+        "ConsumerGroupId": "g1"
+    }
+    self_managed = BASE.replace(
+        "    StartingPosition", "    source: self_managed\n    StartingPosition"
+    ).replace(
+        "    BatchSize: 100\n",
+        "    BatchSize: 100\n    SelfManagedKafkaEventSourceConfig: {ConsumerGroupId: g2}\n",
+    )
+    assert validate_text(self_managed, "s.yaml")[1] == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("    ConsumerGroupId: g1\n", "pipeline.event_source.ConsumerGroupId: unknown key 'ConsumerGroupId'"),
+        (
+            "    SelfManagedKafkaEventSourceConfig: {ConsumerGroupId: g1}\n",
+            "pipeline.event_source.SelfManagedKafkaEventSourceConfig: needs source: self_managed "
+            "(AWS takes it only there)",
+        ),
+        (
+            "    AmazonManagedKafkaEventSourceConfig: {GroupId: g1}\n",
+            "pipeline.event_source.AmazonManagedKafkaEventSourceConfig.GroupId: unknown key 'GroupId'",
+        ),
+    ],
+)
+def test_consumer_group_id_elsewhere_is_rejected_at_its_line(extra: str, expected: str) -> None:
+    found = problems_of(BASE.replace("    BatchSize: 100\n", "    BatchSize: 100\n" + extra))
+    assert len(found) == 1
+    assert found[0][0] == 9
+    assert found[0][1].startswith(expected)

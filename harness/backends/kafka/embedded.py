@@ -8,6 +8,9 @@ Known deviations from Amazon MSK:
   ``offsets.topic.num.partitions`` / ``transaction.state.log.num.partitions`` are 10 (default 50) so the
   internal topics appear fast; pass ``broker_configs`` to restore the defaults.
 * Like MSK: ``auto.create.topics.enable=false``; 3 brokers get default RF 3 and ``min.insync.replicas=2``.
+* Records may carry any CreateTime (``log.message.timestamp.after.max.ms`` is unlimited; Kafka 4 and MSK allow
+  one hour ahead) and topics keep records forever by default (``log.retention.ms=-1``; MSK: 7 days), because
+  records are dated by the scenario clock, which can start in the past or the future.
 
 Example::
 
@@ -47,6 +50,7 @@ _RESERVED_KEYS = frozenset(
     {"process.roles", "node.id", "controller.quorum.voters", "listeners", "advertised.listeners", "log.dirs"}
 )
 _BIND_FAILURE = re.compile(r"BindException|Address already in use")
+_LONG_MAX = str(2**63 - 1)  # Kafka's "no limit" for long-valued configs
 __all__ = [
     "DEFAULT_JVM_FLAGS",
     "EmbeddedKafka",
@@ -316,6 +320,11 @@ class EmbeddedKafka(Backend):
             "auto.create.topics.enable": "false",
             "unclean.leader.election.enable": "false",
             "group.initial.rebalance.delay.ms": "0",
+            # Records carry the scenario clock's time, which may be months before or after the wall clock:
+            # accept any CreateTime (Kafka 4 rejects > 1 h ahead) and keep records whatever their date.
+            "log.message.timestamp.before.max.ms": _LONG_MAX,
+            "log.message.timestamp.after.max.ms": _LONG_MAX,
+            "log.retention.ms": "-1",
             "num.io.threads": "4",
             "num.network.threads": "2",
             "num.recovery.threads.per.data.dir": "1",
