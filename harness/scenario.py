@@ -25,6 +25,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 
 from harness.scenario_build import build_scenario
+from harness.scenario_limits import clip, size_problem
 from harness.scenario_model import (
     BrokerFault,
     ClockSpec,
@@ -81,7 +82,7 @@ class ScenarioError(ValueError):
     def __init__(self, path: Path | str, problems: Iterable[Problem]) -> None:
         self.path = str(path)
         self.problems = sorted(problems)
-        super().__init__("\n".join(f"{self.path}:{p.line}: {p.message}" for p in self.problems))
+        super().__init__("\n".join(f"{self.path}:{p.line}: {clip(p.message)}" for p in self.problems))
 
 
 @cache
@@ -150,6 +151,9 @@ def load_scenario(path: Path | str) -> Scenario:
     """Load and validate a scenario file; raise `ScenarioError` with every `file:line: problem`."""
     file = Path(path)
     try:
+        too_big = size_problem(file.stat().st_size) if file.is_file() else None
+        if too_big is not None:  # judged before reading: a huge file is never loaded into memory
+            raise ScenarioError(file, [Problem(1, too_big)])
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, [Problem(1, f"cannot read the file: {exc}")]) from exc
