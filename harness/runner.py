@@ -434,7 +434,3 @@ def _stop_quietly(pipeline: Pipeline) -> str | None:
         return f"stopping the pipeline failed: {type(exc).__name__}: {exc}"
     return None
 
-
-def default_report_dir(scenario: Scenario, started_at: datetime, root: Path = Path("reports")) -> Path:
-    """reports/<scenario>-<UTC timestamp>/."""
-    return root / f"{scenario.name}-{started_at:%Y%m%dT%H%M%SZ}"

@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import random
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -19,10 +20,10 @@ from typing import Any
 from rich.console import Console
 
 from harness.progress import make_progress
+from harness.report_dirs import ReportDirError, claim_explicit_dir, claim_report_dir, report_dir_problem
 from harness.runner import (
     RunInterruptedError,
     RunOptions,
-    default_report_dir,
     run_scenario_with_diagnostics,
 )
 from harness.runner_pipeline import PipelineConfigError, choose_backends
@@ -32,6 +33,7 @@ EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+REPORTS_ROOT = Path("reports")
 
 
 @contextmanager
@@ -71,6 +73,10 @@ def run_command(
     except (ScenarioError, PipelineConfigError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
+    in_use = report_dir_problem(report_dir) if report_dir is not None else None
+    if in_use is not None:  # refused before anything starts, not after the run
+        print(f"error: {in_use}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     env = environ if environ is not None else {}
     progress = make_progress(out, scenario.name, ci=bool(env.get("CI")))
     try:
@@ -96,7 +102,15 @@ def run_command(
     if diagnostics.stuck_partitions:
         stuck = ", ".join(f"{scenario.pipeline.topic.name}-{p}" for p in diagnostics.stuck_partitions)
         out.print(f"[yellow]stuck partitions[/] (a failing batch holds them): {stuck}", highlight=False)
-    directory = report_dir or default_report_dir(scenario, result.started_at)
+    try:
+        directory = (
+            claim_explicit_dir(report_dir)
+            if report_dir is not None
+            else claim_report_dir(REPORTS_ROOT, scenario.name, result.started_at, random.Random())
+        )  # random.Random() seeds from the OS: this run's own RNG, so two runs never pick the same suffix
+    except ReportDirError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     written = write_reports(result, directory, junit_path=junit)
     out.print("reports: " + ", ".join(str(p) for p in written), highlight=False)
     return EXIT_PASSED if result.passed else EXIT_FAILED

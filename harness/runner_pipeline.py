@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends.base import Backend, BackendError
+from harness.backends.kafka_reaper import Reaper
 from harness.backends.stack import Stack, StackConfig
 from harness.clock import Clock
 from harness.esm.mapping import EventSourceMapping
@@ -143,6 +144,7 @@ class Pipeline(Backend):
             self.spec.function.code_dir, scenario.path, cwd or Path.cwd()
         )
         self._own_work_dir = work_dir is None
+        self._reaper: Reaper | None = None
         self._work_dir_arg = work_dir
         self.work_dir = work_dir or Path(".")
         self._max_environments = max_environments
@@ -192,6 +194,7 @@ class Pipeline(Backend):
     def _start(self) -> None:
         if self._own_work_dir:
             self.work_dir = Path(tempfile.mkdtemp(prefix=f"msk-harness-{self.scenario.name}-"))
+            self._reaper = Reaper(self.work_dir, remove_dir=True)  # removes it even after a kill -9
         choice = self.backends
         self.stack = Stack(
             StackConfig(
@@ -317,5 +320,8 @@ class Pipeline(Backend):
         self.esm = self.runtime = self.stack = None
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
+        if self._reaper is not None:
+            self._reaper.release()
+            self._reaper = None
         if first is not None:
             raise first
