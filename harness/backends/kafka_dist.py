@@ -228,7 +228,7 @@ def cds_archive_path(dist: KafkaDistribution, env: Mapping[str, str], jvm_flags:
 
 
 def sweep_stale_dumps(cds_dir: Path) -> None:
-    """Remove `*.tmp-<pid>-*` archive dumps whose writer process is gone (a JVM or harness killed mid-write)."""
+    """Remove `*.tmp-<pid>-*` archive dumps whose writer process is gone (killed mid-write)."""
     for dump in cds_dir.glob("*.jsa.tmp-*"):
         writer = dump.name.rsplit(".tmp-", 1)[1].split("-", 1)[0]
         if writer.isdigit() and not _process_alive(int(writer)):

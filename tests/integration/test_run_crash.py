@@ -1,4 +1,4 @@
-"""What a crash leaves behind: nothing. `kill -9` of a real `msk-harness run` leaves no temp dir or process."""
+"""`kill -9` of a real `msk-harness run` leaves no temp dir or process."""
 
 from __future__ import annotations
 
