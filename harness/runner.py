@@ -433,4 +433,3 @@ def _stop_quietly(pipeline: Pipeline) -> str | None:
     except Exception as exc:
         return f"stopping the pipeline failed: {type(exc).__name__}: {exc}"
     return None
-
