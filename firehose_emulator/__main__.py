@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--create-delay-seconds", type=float, default=0.0)
     parser.add_argument("--enforce-throughput-quota", action="store_true")
     parser.add_argument("--seed", type=int, default=0, help="RNG seed for ids and object names")
-    parser.add_argument("--engine", choices=ENGINES, default="stdlib")
+    parser.add_argument("--engine", choices=ENGINES, default="bounded")
     return parser.parse_args(argv)
 
 
