@@ -1,4 +1,4 @@
-"""The emulator's HTTP front door under hostile clients: AWS-shaped answers, bounded time, threads and memory."""
+"""The emulator's HTTP front door under hostile clients: AWS-shaped answers, bounded time and threads."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ TARGET = "Firehose_20150804.ListDeliveryStreams"
 @pytest.fixture(scope="module")
 def server() -> Iterator[FirehoseServer]:
     """The emulator (default engine) with short time limits so the timeout cases stay fast."""
-    service = FirehoseService(MemoryObjectStore(("b",)), clock=FakeClock(0.0), rng=random.Random(0))
+    service = FirehoseService(MemoryObjectStore(("b",)), clock=FakeClock(), rng=random.Random(0))
     limits = Limits(head_timeout_s=1.0, body_timeout_s=1.0, idle_timeout_s=2.0)
     with FirehoseServer(service, limits=limits) as running:
         yield running
