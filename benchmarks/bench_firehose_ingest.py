@@ -4,7 +4,8 @@ Workload: PutRecordBatch calls of 500 x 1 KiB records over HTTP/1.1 keep-alive (
 pre-built JSON body, so the figure is the server's, not boto3's), GZIP stream with the project prefix, S3 on a
 moto server. Both servers run as subprocesses (no GIL sharing with the client). Reported, as medians of
 `--repeats` interleaved rounds: records/s, MiB/s, p50/p99 call latency (sequential, one connection) and
-aggregate throughput with `--threads` connections, for our three HTTP engines (bounded, stdlib, werkzeug) and moto; the
+aggregate throughput with `--threads` connections, for our three HTTP engines (bounded, stdlib, werkzeug)
+and moto; the
 ratios to moto; peak RSS of our emulator while it buffers ~150 MiB in a 128 MiB buffer. `--profile` runs the
 request path in-process under cProfile and prints the top functions.
 
