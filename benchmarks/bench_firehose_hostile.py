@@ -3,9 +3,8 @@
 Each call opens its own loopback connection and sends one small PutRecordBatch (10 x 100 B) at the same moment
 as all the others; every call waits at most `--call-timeout` seconds. Counted per engine: answered 200,
 answered 503 (ServiceUnavailableException: shed by the bounded engine's full queue), other statuses,
-connection
-resets, timeouts, and the slowest answer. Both engines run as subprocesses on one moto S3; rounds alternate
-between them and the medians of `--repeats` rounds are written.
+connection resets, timeouts, and the slowest answer. Both engines run as subprocesses on one moto S3;
+rounds alternate between them and the medians of `--repeats` rounds are written.
 
 Run: python benchmarks/bench_firehose_hostile.py [--calls 10000] [--repeats 2]
 Writes benchmarks/results/firehose_hostile.json.
