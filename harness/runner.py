@@ -34,6 +34,7 @@ from harness.clock import Clock, ScaledClock, SystemClock
 from harness.faults import FaultTimeline, PipelineInjectors
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
 from harness.progress import NullProgress, Progress, Snapshot
+from harness.run_settle import SettleWatch, firehose_grace
 from harness.runner_pipeline import Pipeline
 from harness.runner_result import RunDiagnostics, RunResult, TimePoint, Usage
 from harness.runner_wait import Ledger, PipelineProbe
@@ -298,13 +299,18 @@ class _Run:
         assert self.probe is not None
         assert self.timeline is not None
         self.phase = "settling"
-        deadline = self.clock.monotonic() + self.scenario.expect.settle_seconds
+        watch = SettleWatch(
+            deadline=self.clock.monotonic() + self.scenario.expect.settle_seconds,
+            grace=firehose_grace(self.scenario.pipeline.firehose.settings),
+        )
         while True:
             self._tick()
-            if self.probe.settled() and not self.timeline.pending():
-                return True
-            if self.clock.monotonic() >= deadline:
-                return False
+            settled = self.probe.settled() and not self.timeline.pending()
+            verdict = watch.verdict(
+                self.clock.monotonic(), self.wall.monotonic(), settled, self.probe.pending_records()
+            )
+            if verdict != "wait":
+                return verdict == "settled"
             self.clock.sleep(TICK_WALL_SECONDS * self.speed)
 
     def _tick(self) -> None:
