@@ -130,9 +130,10 @@ def test_a_thousand_slow_connections_take_no_threads(server: FirehoseServer) -> 
 
 
 def test_a_full_worker_queue_answers_503_service_unavailable() -> None:
-    release = threading.Event()
+    release, entered = threading.Event(), threading.Event()
 
     def slow(method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        entered.set()
         release.wait(20)
         return 200, b"{}", "application/x-amz-json-1.1", "rid"
 
@@ -141,10 +142,11 @@ def test_a_full_worker_queue_answers_503_service_unavailable() -> None:
     loop.start()
     socks: list[socket.socket] = []
     try:
-        for _ in range(2):  # one running, one queued
+        for _ in range(2):  # the first runs (the worker is inside it), the second fills the queue
             sock = socket.create_connection(("127.0.0.1", http.server_port), timeout=10)
             sock.sendall(_post("2", b"{}"))
             socks.append(sock)
+            assert entered.wait(10)
         time.sleep(0.3)
         status, _, body = _exchange(http.server_port, _post("2", b"{}"))
         assert status == 503
