@@ -31,6 +31,7 @@ from typing import Any
 
 from harness.backends.kafka import EmbeddedKafka
 from harness.clock import Clock, ScaledClock, SystemClock
+from harness.clock_stalls import StallAwareClock
 from harness.faults import FaultTimeline, PipelineInjectors
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
 from harness.progress import NullProgress, Progress, Snapshot
@@ -80,12 +81,12 @@ class RunClock:
     def __init__(self, start: datetime | None, speed: float) -> None:
         self.speed = speed
         self._start = start
-        self._state = (0.0, ScaledClock(start=start, speed=speed))  # (monotonic offset, current clock)
+        self._state = (0.0, StallAwareClock(start=start, speed=speed))  # (monotonic offset, current clock)
 
     def begin(self) -> None:
         """Restart `now()` at the scenario's start instant (or real now when it has none)."""
         offset, clock = self._state
-        self._state = (offset + clock.monotonic(), ScaledClock(start=self._start, speed=self.speed))
+        self._state = (offset + clock.monotonic(), StallAwareClock(start=self._start, speed=self.speed))
 
     def monotonic(self) -> float:
         """Scaled seconds since the clock was made (continuous across `begin`)."""
