@@ -42,6 +42,7 @@ def cpu_hog() -> Iterator[list[subprocess.Popen[bytes]]]:
 def test_failure_scenario_passes_under_cpu_hog(cpu_hog: list[subprocess.Popen[bytes]], path: Path) -> None:
     assert all(hog.poll() is None for hog in cpu_hog), "the hog must still be running"
     result = run_scenario(load_scenario(path), RunOptions(cwd=ROOT))
-    failed = [f"{c.name}: {'; '.join(c.details[:5])}" for c in result.verification.checks if not c.passed]
+    checks = result.verification.checks
+    failed = [f"{c.name}: expected {c.expected}, got {c.actual}" for c in checks if not c.passed]
     assert result.error is None, result.error
     assert result.passed, failed
