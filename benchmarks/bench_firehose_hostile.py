@@ -28,8 +28,7 @@ from typing import Any
 
 import boto3
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_firehose_ingest import (
+from benchmarks.bench_firehose_ingest import (  # the ingest benchmark's process helpers
     AUTH,
     _creds,
     create_stream,
