@@ -32,15 +32,12 @@ from benchmarks.bench_firehose_ingest import (  # the ingest benchmark's process
     AUTH,
     _creds,
     create_stream,
-    free_port,
     host_port,
     peak_rss_mib,
-    port_open,
     start_emulator,
     start_process,
-    stop_child,
-    wait_until,
 )
+from harness.backends.base import free_port, port_open, stop_child, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "firehose_hostile.json"
