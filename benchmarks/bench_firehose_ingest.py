@@ -4,7 +4,8 @@ Workload: PutRecordBatch calls of 500 x 1 KiB records over HTTP/1.1 keep-alive (
 pre-built JSON body, so the figure is the server's, not boto3's), GZIP stream with the project prefix, S3 on a
 moto server. Both servers run as subprocesses (no GIL sharing with the client). Reported, as medians of
 `--repeats` interleaved rounds: records/s, MiB/s, p50/p99 call latency (sequential, one connection) and
-aggregate throughput with `--threads` connections, for our two HTTP engines (stdlib, werkzeug) and moto; the
+aggregate throughput with `--threads` connections, for our three HTTP engines (bounded, stdlib, werkzeug)
+and moto; the
 ratios to moto; peak RSS of our emulator while it buffers ~150 MiB in a 128 MiB buffer. `--profile` runs the
 request path in-process under cProfile and prints the top functions.
 
@@ -49,6 +50,7 @@ PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/
 RECORDS_PER_CALL = 500
 RECORD_BYTES = 1024
 MIB = 1_048_576
+ENGINES_MEASURED = ("bounded", "stdlib", "werkzeug")  # bounded: the default since the hardening (issue 16)
 AUTH = (
     "AWS4-HMAC-SHA256 Credential=testing/20260713/us-east-1/firehose/aws4_request, "
     "SignedHeaders=host;x-amz-target, Signature=0"
@@ -188,7 +190,7 @@ def peak_rss_mib(pid: int) -> float:
 
 
 def measure_memory(s3_url: str, log: Path) -> dict[str, float]:
-    proc, url = start_emulator(s3_url, "stdlib", log)
+    proc, url = start_emulator(s3_url, "bounded", log)
     try:
         create_stream(url, "memory", "bench", 128)
         host, port = host_port(url)
@@ -277,7 +279,7 @@ def run(args: argparse.Namespace, logs: Path) -> None:
         )
         targets: dict[str, tuple[str, int]] = {}
         procs = []
-        for engine in ("stdlib", "werkzeug"):
+        for engine in ENGINES_MEASURED:
             proc, url = start_emulator(s3_url, engine, logs / f"emulator-{engine}.log")
             procs.append(proc)
             create_stream(url, "bench", "bench", 5)
@@ -291,7 +293,7 @@ def run(args: argparse.Namespace, logs: Path) -> None:
                 for name, (url, calls) in targets.items():
                     samples[name].append(run_workload(url, "bench", calls, args.threads))
                     print(round_index, name, json.dumps(samples[name][-1]), flush=True)
-            for proc, engine in zip(procs, ("stdlib", "werkzeug"), strict=True):
+            for proc, engine in zip(procs, ENGINES_MEASURED, strict=True):
                 results.setdefault("peak_rss_mib_after_runs", {})[engine] = peak_rss_mib(proc.pid)
         finally:
             for proc in procs:
@@ -315,7 +317,7 @@ def run(args: argparse.Namespace, logs: Path) -> None:
             "concurrent_records_per_s": results[f"emulator_{engine}"]["concurrent_records_per_s"]
             / moto_figures["concurrent_records_per_s"],
         }
-        for engine in ("stdlib", "werkzeug")
+        for engine in ENGINES_MEASURED
     }
     results["cpu_count"] = os.cpu_count()
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

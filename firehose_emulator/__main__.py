@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="RNG seed for ids and object names (default: unique per process)",
     )
-    parser.add_argument("--engine", choices=ENGINES, default="stdlib")
+    parser.add_argument("--engine", choices=ENGINES, default="bounded")
     return parser.parse_args(argv)
 
 

@@ -174,6 +174,8 @@ class FirehoseProtocol:
                 params = json.loads(body)
             except ValueError:
                 raise SerializationException("Request body is not valid JSON") from None
+            except RecursionError:  # orjson stops at 1,024 levels; json's recursion must not become a 500
+                raise SerializationException("Request body nests JSON too deeply") from None
         if not isinstance(params, dict):
             raise SerializationException("Request body must be a JSON object")
         return params

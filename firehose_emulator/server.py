@@ -1,10 +1,9 @@
 """The emulator's HTTP server: `POST /` for the Firehose API, `/_emulator/...` for the test hooks.
 
-Two engines share one request path (`FirehoseProtocol` / `AdminApi`): the stdlib `ThreadingHTTPServer`
-speaking
-HTTP/1.1 with keep-alive (default: measured fastest here, see benchmarks/bench_firehose_ingest.py) and
-werkzeug's
-threaded WSGI server (kept for the side-by-side measurement).
+Three engines share one request path (`FirehoseProtocol` / `AdminApi`): the bounded event-loop server of
+http_bounded.py (default: request size, time and worker limits, 503 when full), the stdlib
+`ThreadingHTTPServer` (a thread per connection, no limits) and werkzeug's threaded WSGI server; the last two
+are kept for the side-by-side measurements (benchmarks/bench_firehose_ingest.py, bench_firehose_hostile.py).
 
 Known deviations from AWS:
 
@@ -27,10 +26,11 @@ from types import TracebackType
 from typing import Any, Self
 
 from firehose_emulator.admin import ADMIN_PREFIX, AdminApi
+from firehose_emulator.http_bounded import Answer, BoundedHTTPServer, Limits, Route
 from firehose_emulator.protocol import CONTENT_TYPE, FirehoseProtocol
 from firehose_emulator.service import FirehoseService
 
-ENGINES = ("stdlib", "werkzeug")
+ENGINES = ("bounded", "stdlib", "werkzeug")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -86,6 +86,21 @@ class _HTTPServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
+def bounded_route(protocol: FirehoseProtocol, admin: AdminApi) -> Route:
+    """The same routes for the bounded engine (http_bounded.py)."""
+
+    def route(method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        if path.startswith(ADMIN_PREFIX):
+            status, payload = admin.handle(method, path, body if method == "POST" else b"")
+            return status, payload, "application/json", None
+        if method != "POST":
+            return 404, b'{"error": "the Firehose API is POST /"}', "application/json", None
+        response = protocol.handle(headers.get("x-amz-target"), body, headers.get("authorization"))
+        return response.status, response.body, CONTENT_TYPE, response.request_id
+
+    return route
+
+
 def wsgi_app(protocol: FirehoseProtocol, admin: AdminApi) -> Callable[..., Iterable[bytes]]:
     """The same routes as a WSGI application (for the werkzeug engine)."""
 
@@ -125,8 +140,9 @@ class FirehoseServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        engine: str = "stdlib",
+        engine: str = "bounded",
         rng: random.Random | None = None,
+        limits: Limits | None = None,
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
@@ -134,6 +150,7 @@ class FirehoseServer:
         self.protocol = FirehoseProtocol(service, rng)
         self.admin = AdminApi(service)
         self._host, self._port, self._engine = host, port, engine
+        self._limits = limits  # the bounded engine's (None: its defaults)
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -146,7 +163,11 @@ class FirehoseServer:
 
     def start(self) -> Self:
         """Bind and serve on a daemon thread."""
-        if self._engine == "stdlib":
+        if self._engine == "bounded":
+            self._server = BoundedHTTPServer(
+                (self._host, self._port), bounded_route(self.protocol, self.admin), self._limits
+            )
+        elif self._engine == "stdlib":
             self._server = _HTTPServer((self._host, self._port), self.protocol, self.admin)
         else:
             from werkzeug.serving import make_server  # noqa: PLC0415 - only the werkzeug engine needs it

@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import random
 import shutil
 import sys
 from collections.abc import Mapping
@@ -19,14 +20,16 @@ from harness.clock import SystemClock
 from harness.exits import ExitCode, interrupts_as_keyboard_interrupt
 from harness.progress import make_progress
 from harness.run.pipeline import PipelineConfigError, choose_backends
+from harness.run.report_dirs import ReportDirError, claim_explicit_dir, claim_report_dir, report_dir_problem
 from harness.run.session import (
     FUNCTION_LOG_DIR,
     RunInterruptedError,
     RunOptions,
-    default_report_dir,
     run_scenario_with_diagnostics,
 )
 from harness.scenario import ScenarioError, load_scenario
+
+REPORTS_ROOT = Path("reports")
 
 
 def run_command(
@@ -47,12 +50,25 @@ def run_command(
     except (ScenarioError, PipelineConfigError) as exc:
         print(str(exc), file=sys.stderr)
         return ExitCode.BAD_INPUT
+    in_use = report_dir_problem(report_dir) if report_dir is not None else None
+    if in_use is not None:  # refused before anything starts, not after the run
+        print(f"error: {in_use}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
     env = environ if environ is not None else {}
     progress = make_progress(out, scenario.name, ci=bool(env.get("CI")))
     wall = SystemClock()
-    # Chosen before the run so each environment's function log streams straight into it.
-    directory = report_dir or default_report_dir(scenario, wall.now())
-    fresh = not directory.exists()  # removed again if the run does not finish: no report, no half of one
+    fresh = report_dir is None or not report_dir.exists()  # removed again if the run does not finish
+    try:
+        # Claimed before the run so each environment's function log streams straight into it; the suffix comes
+        # from random.Random() seeded by the OS (this run's own RNG), so two runs never pick the same one.
+        directory = (
+            claim_explicit_dir(report_dir)
+            if report_dir is not None
+            else claim_report_dir(REPORTS_ROOT, scenario.name, wall.now(), random.Random())
+        )
+    except ReportDirError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
     options = RunOptions(
         backend=backend, progress=progress, wall_clock=wall, function_log_dir=directory / FUNCTION_LOG_DIR
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from firehose_emulator.hooks import EmulatorHooks
+from harness.backends.kafka.reaper import Reaper
 from harness.backends.stack import Stack, StackConfig
 from harness.clock import Clock, SystemClock, identity_rng
 from harness.esm.mapping import EventSourceMapping
@@ -151,6 +152,7 @@ class Pipeline(Backend):
             for i, layer in enumerate(self.spec.function.layers)
         )
         self._own_work_dir = work_dir is None
+        self._reaper: Reaper | None = None
         self._work_dir_arg = work_dir
         self.work_dir = work_dir or Path(".")
         self._max_environments = max_environments
@@ -203,6 +205,7 @@ class Pipeline(Backend):
     def _start(self) -> None:
         if self._own_work_dir:
             self.work_dir = Path(tempfile.mkdtemp(prefix=f"msk-harness-{self.scenario.name}-"))
+            self._reaper = Reaper(self.work_dir, remove_dir=True)  # removes it even after a kill -9
         choice = self.backends
         self.stack = Stack(
             StackConfig(
@@ -354,5 +357,8 @@ class Pipeline(Backend):
         self.interception = None
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
+        if self._reaper is not None:
+            self._reaper.release()
+            self._reaper = None
         if first is not None:
             raise first

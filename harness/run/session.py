@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.clock import Clock, ScaledClock, SystemClock
+from harness.clock_stalls import StallAwareClock
 from harness.faults import FaultTimeline, PipelineInjectors
 from harness.intercept.session import EndpointUse
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
@@ -37,6 +38,7 @@ from harness.progress import NullProgress, Progress, Snapshot
 from harness.run.pipeline import Pipeline
 from harness.run.probe import PipelineProbe
 from harness.run.result import RunDiagnostics, RunResult, TimePoint, Usage
+from harness.run.settle import SettleWatch, firehose_grace
 from harness.run.usage import collect_usage
 from harness.runtime.failures import FunctionErrorReason
 from harness.scenario.model import Scenario
@@ -88,12 +90,12 @@ class RunClock:
     def __init__(self, start: datetime | None, speed: float) -> None:
         self.speed = speed
         self._start = start
-        self._state = (0.0, ScaledClock(start=start, speed=speed))  # (monotonic offset, current clock)
+        self._state = (0.0, StallAwareClock(start=start, speed=speed))  # (monotonic offset, current clock)
 
     def begin(self) -> None:
         """Restart `now()` at the scenario's start instant (or real now when it has none)."""
         offset, clock = self._state
-        self._state = (offset + clock.monotonic(), ScaledClock(start=self._start, speed=self.speed))
+        self._state = (offset + clock.monotonic(), StallAwareClock(start=self._start, speed=self.speed))
 
     def monotonic(self) -> float:
         """Scaled seconds since the clock was made (continuous across `begin`)."""
@@ -323,13 +325,18 @@ class _Run:
         assert self.probe is not None
         assert self.timeline is not None
         self.phase = "settling"
-        deadline = self.clock.monotonic() + self.scenario.expect.settle_seconds
+        watch = SettleWatch(
+            deadline=self.clock.monotonic() + self.scenario.expect.settle_seconds,
+            grace=firehose_grace(self.scenario.pipeline.firehose.settings),
+        )
         while True:
             self._tick()
-            if self.probe.settled() and not self.timeline.pending():
-                return True
-            if self.clock.monotonic() >= deadline:
-                return False
+            settled = self.probe.settled() and not self.timeline.pending()
+            verdict = watch.verdict(
+                self.clock.monotonic(), self.wall.monotonic(), settled, self.probe.pending_records()
+            )
+            if verdict != "wait":
+                return verdict == "settled"
             self.clock.sleep(TICK_WALL_SECONDS * self.speed)
 
     def _tick(self) -> None:
@@ -478,8 +485,3 @@ def _stop_quietly(pipeline: Pipeline) -> str | None:
     except Exception as exc:
         return f"stopping the pipeline failed: {type(exc).__name__}: {exc}"
     return None
-
-
-def default_report_dir(scenario: Scenario, started_at: datetime, root: Path = Path("reports")) -> Path:
-    """reports/<scenario>-<UTC timestamp>/."""
-    return root / f"{scenario.name}-{started_at:%Y%m%dT%H%M%SZ}"

@@ -26,6 +26,7 @@ from jsonschema.exceptions import ValidationError
 
 from harness.exits import ExitCode
 from harness.scenario.build import build_scenario
+from harness.scenario.limits import clip, size_problem
 from harness.scenario.model import (
     BrokerFault,
     ClockSpec,
@@ -80,7 +81,7 @@ class ScenarioError(ValueError):
     def __init__(self, path: Path | str, problems: Iterable[Problem]) -> None:
         self.path = str(path)
         self.problems = sorted(problems)
-        super().__init__("\n".join(f"{self.path}:{p.line}: {p.message}" for p in self.problems))
+        super().__init__("\n".join(f"{self.path}:{p.line}: {clip(p.message)}" for p in self.problems))
 
 
 @cache
@@ -149,6 +150,9 @@ def load_scenario(path: Path | str) -> Scenario:
     """Load and validate a scenario file; raise `ScenarioError` with every `file:line: problem`."""
     file = Path(path)
     try:
+        too_big = size_problem(file.stat().st_size) if file.is_file() else None
+        if too_big is not None:  # judged before reading: a huge file is never loaded into memory
+            raise ScenarioError(file, [Problem(1, too_big)])
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, [Problem(1, f"cannot read the file: {exc}")]) from exc

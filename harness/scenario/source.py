@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from harness.scenario.limits import BoundedComposerMixin, LimitExceeded, clip, size_problem
+
 PathItem = str | int
 
 
@@ -25,8 +27,8 @@ class Problem:
     message: str
 
 
-class _StringTimestampLoader(yaml.SafeLoader):
-    """SafeLoader without the implicit timestamp resolver: ISO instants stay strings."""
+class _StringTimestampLoader(BoundedComposerMixin, yaml.SafeLoader):
+    """Bounded SafeLoader without the implicit timestamp resolver: ISO instants stay strings."""
 
 
 _StringTimestampLoader.yaml_implicit_resolvers = {
@@ -92,10 +94,18 @@ def _duplicate_keys(node: yaml.Node | None, problems: list[Problem]) -> None:
 
 def parse_yaml(text: str) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse one YAML document; syntax errors and duplicate keys come back as problems with lines."""
+    too_big = size_problem(len(text.encode("utf-8", "surrogatepass")))
+    if too_big is not None:
+        return None, [Problem(1, too_big)]
     loader = _StringTimestampLoader(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
+    except LimitExceeded as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else 1
+        return None, [Problem(line, f"YAML refused: {exc.problem}")]
+    except RecursionError:  # a limit above should stop first; never let a traceback out
+        return None, [Problem(1, "YAML refused: the document nests too deeply")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -104,7 +114,7 @@ def parse_yaml(text: str) -> tuple[YamlDocument | None, list[Problem]]:
         hint = " - check the indentation" if "block" in f"{what}{context}" else ""
         return None, [Problem(line, f"YAML syntax error: {what}{context}{hint}")]
     except yaml.YAMLError as exc:
-        return None, [Problem(1, f"YAML error: {exc}")]
+        return None, [Problem(1, clip(f"YAML error: {exc}"))]
     finally:
         loader.dispose()
     problems: list[Problem] = []

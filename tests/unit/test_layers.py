@@ -20,7 +20,14 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "foundation",
         frozenset(
-            {"harness.clock", "harness.closing", "harness.exits", "harness.lifecycle", "harness.processes"}
+            {
+                "harness.clock",
+                "harness.clock_stalls",
+                "harness.closing",
+                "harness.exits",
+                "harness.lifecycle",
+                "harness.processes",
+            }
         ),
     ),
     ("backends", frozenset({"harness.backends", "harness.intercept"})),
@@ -31,7 +38,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     ("run", frozenset({"harness.run", "harness.faults", "harness.progress", "harness.report"})),
     ("tools", frozenset({"harness.sizing", "harness.pytest_plugin"})),
-    ("cli", frozenset({"harness.cli"})),
+    ("cli", frozenset({"harness.cli", "harness.console", "harness.__main__"})),
 )
 
 

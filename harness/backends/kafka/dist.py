@@ -227,6 +227,24 @@ def cds_archive_path(dist: KafkaDistribution, env: Mapping[str, str], jvm_flags:
     return cache_root(env) / "cds" / f"kafka-{dist.version}-{digest.hexdigest()[:16]}.jsa"
 
 
+def sweep_stale_dumps(cds_dir: Path) -> None:
+    """Remove `*.tmp-<pid>-*` archive dumps whose writer process is gone (killed mid-write)."""
+    for dump in cds_dir.glob("*.jsa.tmp-*"):
+        writer = dump.name.rsplit(".tmp-", 1)[1].split("-", 1)[0]
+        if writer.isdigit() and not _process_alive(int(writer)):
+            dump.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
 def kafka_dist_status(env: Mapping[str, str] | None = None) -> str:
     """A few lines for `msk-harness doctor`: java, Maven and where the Kafka jars are (never fetches)."""
     env = os.environ if env is None else env

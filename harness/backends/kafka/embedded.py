@@ -39,7 +39,12 @@ from typing import IO
 
 from harness.backends.kafka.admin import MetadataProbe, TopicAdmin
 from harness.backends.kafka.control import BrokerControl
-from harness.backends.kafka.dist import KafkaDistribution, cds_archive_path, resolve_distribution
+from harness.backends.kafka.dist import (
+    KafkaDistribution,
+    cds_archive_path,
+    resolve_distribution,
+    sweep_stale_dumps,
+)
 from harness.backends.kafka.reaper import Reaper
 from harness.lifecycle import Backend, BackendError, BackendStartError
 from harness.processes import free_port, port_open, spawn_child, tail, wait_until
@@ -168,6 +173,7 @@ class EmbeddedKafka(Backend):
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kafka-spawner-{id(self):x}")
         if self._class_data_sharing:
             self._cds_archive = cds_archive_path(self._dist, self._env, self._jvm_flags)
+            sweep_stale_dumps(self._cds_archive.parent)
         if self._user_workdir is not None:
             self._user_workdir.mkdir(parents=True, exist_ok=True)
             self._workdir = self._user_workdir
@@ -380,6 +386,8 @@ class EmbeddedKafka(Backend):
             # 0.4 s less per JVM). Only 1-broker clusters do it: their graceful exit never waits on a quorum.
             archive.parent.mkdir(parents=True, exist_ok=True)
             node.cds_dump = archive.with_name(f"{archive.name}.tmp-{os.getpid()}-{id(self)}")
+            if self._reaper is not None:
+                self._reaper.own(node.cds_dump)  # a kill mid-write must not leave a partial dump behind
         argv = self._java_argv(node, "kafka.Kafka", str(node.home / "server.properties"))
         # PR_SET_PDEATHSIG fires when the forking *thread* ends, so every JVM is forked by one thread that
         # lives as long as this backend, whichever (possibly short-lived) thread asked for the start.

@@ -4,7 +4,7 @@ PR_SET_PDEATHSIG (see `base.spawn_child`) kills the JVMs when the harness dies, 
 temp dir. The reaper is a tiny Python process in its own session reading a pipe only the harness writes to:
 the harness tells it each child process group it starts and says ``done`` after a clean stop. If the pipe
 closes without ``done`` (the harness was SIGKILLed, SIGTERMed or crashed), the reaper SIGKILLs the groups,
-waits for them to go, and removes the directory.
+waits for them to go, and removes the directory and every other path it was told to own.
 
 Example::
 
@@ -24,11 +24,13 @@ from pathlib import Path
 _REAPER_CODE = r"""
 import os, shutil, signal, sys, time
 target, remove = sys.argv[1], sys.argv[2] == "1"
-groups = []
+groups, paths = [], []
 for line in sys.stdin:
-    cmd, _, arg = line.strip().partition(" ")
+    cmd, _, arg = line.rstrip("\n").partition(" ")
     if cmd == "pgid":
         groups.append(int(arg))
+    elif cmd == "path":
+        paths.append(arg)
     elif cmd == "done":
         sys.exit(0)
 for pgid in groups:
@@ -46,6 +48,14 @@ for pgid in groups:
         time.sleep(0.05)
 if remove:
     shutil.rmtree(target, ignore_errors=True)
+for path in paths:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 """
 
 
@@ -64,6 +74,10 @@ class Reaper:
     def watch(self, pgid: int) -> None:
         """Add a process group to kill if we die."""
         self._send(f"pgid {pgid}\n")
+
+    def own(self, path: Path) -> None:
+        """Also remove `path` (a file or a directory) if we die; one run's temp paths all go with it."""
+        self._send(f"path {path}\n")
 
     def release(self) -> None:
         """We stopped cleanly: let the reaper exit without touching anything."""
