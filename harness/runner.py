@@ -86,6 +86,10 @@ class RunClock:
         offset, clock = self._state
         self._state = (offset + clock.monotonic(), ScaledClock(start=self._start, speed=self.speed))
 
+    def portable(self) -> ScaledClock:
+        """The current clock alone, for a child process (same `now()`; `monotonic()` has its own origin)."""
+        return self._state[1]
+
     def monotonic(self) -> float:
         """Scaled seconds since the clock was made (continuous across `begin`)."""
         offset, clock = self._state

@@ -7,6 +7,8 @@ Known deviations from Amazon MSK:
 * ``group.initial.rebalance.delay.ms=0`` (MSK/Kafka default 3000) so a first group join is immediate, and
   ``offsets.topic.num.partitions`` / ``transaction.state.log.num.partitions`` are 10 (default 50) so the
   internal topics appear fast; pass ``broker_configs`` to restore the defaults.
+* ``log.message.timestamp.after.max.ms`` is unbounded (Kafka 4 default: one hour) so records stamped by a
+  scenario clock set ahead of the wall clock are accepted.
 * Like MSK: ``auto.create.topics.enable=false``; 3 brokers get default RF 3 and ``min.insync.replicas=2``.
 
 Example::
@@ -336,6 +338,8 @@ class EmbeddedKafka(Backend):
             "auto.create.topics.enable": "false",
             "unclean.leader.election.enable": "false",
             "group.initial.rebalance.delay.ms": "0",
+            # Records carry the scenario clock's time, which may run ahead of the wall clock.
+            "log.message.timestamp.after.max.ms": str(2**63 - 1),
             "num.io.threads": "4",
             "num.network.threads": "2",
             "num.recovery.threads.per.data.dir": "1",

@@ -75,7 +75,7 @@ def test_ledger_matches_the_log_and_the_schedule(
         summary = generator.run(duration=5.0)
 
     expected = len(list(profile.schedule(5.0)))
-    assert (summary.sent, summary.acked, summary.failed) == (expected, expected, 0)
+    assert (summary.sent, summary.acked, summary.failed) == (expected, expected, 0), summary.errors[:3]
     assert summary.elapsed >= 5.0 - 1 / 400  # clock seconds: the last record is due at 4.9975
     assert len(ledger) == expected
     assert progress
