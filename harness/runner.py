@@ -41,6 +41,7 @@ from harness.scenario_model import Scenario
 from harness.sizing.usage import collect_usage
 from harness.verify.archive import read_archive
 from harness.verify.ledger import verify
+from harness.verify.rate_check import check_rate_held, rate_held_enabled
 from harness.verify.result import ArchiveSnapshot, VerificationReport
 
 TICK_WALL_SECONDS = 0.1  # how often the timeline and the settle check look (real time)
@@ -222,6 +223,7 @@ class _Run:
             verification=report if report is not None else empty_report(len(self.ledger)),
             error=error,
             usage=self.usage,
+            load_rate=self.load_summary.rate if self.load_summary is not None else (),
         )
 
     def _drive(self, pipeline: Pipeline) -> tuple[VerificationReport | None, str | None]:
@@ -376,6 +378,10 @@ class _Run:
             delivery_log=service.attempts(pipeline.stream_name),
             destination_records=destination_records(pipeline),
         )
+        if rate_held_enabled(self.scenario.expect.rate_held, has_faults=bool(self.scenario.faults)):
+            rate = self.load_summary.rate if self.load_summary is not None else ()
+            load_error = None if self.load_error is None else f"the load failed: {self.load_error}"
+            report = dataclasses.replace(report, checks=(*report.checks, check_rate_held(rate, load_error)))
         return self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)
 
     # --- replay (the scenario's optional `replay:` section) -----------------------------------------------

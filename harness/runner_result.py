@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from harness.load.rate import RateSecond
 from harness.verify.result import VerificationReport
 
 
@@ -73,6 +74,7 @@ class RunResult:
     verification: VerificationReport  # empty (nothing produced or read) when the run failed before verifying
     error: str | None = None  # set when the run could not complete (a backend failed, interrupted, ...)
     usage: Usage | None = None  # what the run consumed (None when the pipeline never came up)
+    load_rate: tuple[RateSecond, ...] = ()  # per clock second of the load: records asked for and sent
 
     @property
     def passed(self) -> bool:

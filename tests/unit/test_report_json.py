@@ -23,7 +23,7 @@ from tests.unit.test_report_data import LOST, TRICKY_CHECK, empty_result, make_r
 RUN_RESULT_KEYS = [
     "scenario_name", "scenario_path", "started_at", "clock_start", "speed", "wall_seconds", "clock_seconds",
     "timeline", "faults", "invocations", "failed_invocations", "function_errors", "verification", "error",
-    "usage",
+    "usage", "load_rate",
 ]  # fmt: skip
 
 
