@@ -65,8 +65,14 @@ def rate_shortfall(
     """The worst window of `window` seconds that sent more than `tolerance` short of the asked count, if any.
 
     A record sent late counts in the second it went out, so a generator that falls behind and catches up
-    still fails over the window it fell behind in. A run shorter than the window is judged as one window.
+    still fails over the window it fell behind in; seconds past the schedule (nothing asked) are not judged,
+    so records that ran late into them make up for nothing. A schedule shorter than the window is judged as
+    one window.
     """
+    scheduled = len(series)
+    while scheduled and series[scheduled - 1].asked == 0:
+        scheduled -= 1
+    series = series[:scheduled]
     if not series:
         return None
     width = min(window, len(series))

@@ -72,6 +72,13 @@ def test_a_run_shorter_than_the_window_is_one_window() -> None:
     assert (shortfall.start, shortfall.end, shortfall.sent) == (0, 2, 1400)
 
 
+def test_records_sent_after_the_schedule_make_up_for_nothing() -> None:
+    series = (RateSecond(0, 60_000.0, 58_880), RateSecond(1, 0.0, 1_120))  # 60k asked in 0.6 s, took 1.02 s
+    shortfall = rate_shortfall(series)
+    assert shortfall is not None
+    assert (shortfall.start, shortfall.end, shortfall.sent) == (0, 1, 58_880)
+
+
 def test_no_series_fails_with_the_reason() -> None:
     check = check_rate_held((), "the load failed: boom")
     assert not check.passed
