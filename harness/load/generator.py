@@ -127,7 +127,11 @@ class LoadGenerator:
                 if acked == 0 and waited > START_SECONDS:
                     raise RuntimeError(f"the producer process sent nothing in {START_SECONDS:.0f} s")
                 continue
-            message = receiver.recv()
+            try:
+                message = receiver.recv()
+            except EOFError:  # the child died without a word (killed, or failed before it could report)
+                process.join(JOIN_SECONDS)
+                raise RuntimeError(f"the producer process exited with code {process.exitcode}") from None
             kind = message[0]
             if kind == "acks":
                 acked += self._record(message[1])
