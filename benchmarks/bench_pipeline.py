@@ -117,7 +117,7 @@ def baseline(pipeline: Pipeline, records: int, group: str, bucket: str) -> dict[
         for message in consumer.consume(10_000, 0.5):
             if message.error() is not None:
                 continue
-            value = message.value()
+            value = message.value() or b""
             chunk.append(value)
             buffered += len(value) + 1
             seen += 1

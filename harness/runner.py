@@ -163,6 +163,7 @@ class _Run:
         self.probe: PipelineProbe | None = None
         self.load_error: BaseException | None = None
         self.load_summary: LoadSummary | None = None
+        self._generator: LoadGenerator | None = None
         self.diagnostics = RunDiagnostics(settled=False)
         self.stats: tuple[int, int, dict[str, int]] = (0, 0, {})
         self.usage: Usage | None = None
@@ -188,6 +189,7 @@ class _Run:
             self._show()
             try:
                 pipeline.start()
+                self._generator = self._start_generator(pipeline)  # before the clock starts: it takes real s
                 self.clock.begin()
                 clock_start = self.clock.now()
                 self.origin = self.clock.monotonic()
@@ -202,6 +204,8 @@ class _Run:
             finally:
                 self.phase = "stopping"
                 self._show()
+                if self._generator is not None:
+                    self._generator.stop()  # a no-op once the load ran; else no stray producer process
                 self.stats = _invocation_stats(pipeline)
                 self.usage = self._usage(pipeline, clock_start)
                 stop_error = _stop_quietly(pipeline)
@@ -271,12 +275,18 @@ class _Run:
         return self._verify(pipeline), error
 
     # --- phases -------------------------------------------------------------------------------------------
-    def _load(self, pipeline: Pipeline) -> None:
+    def _start_generator(self, pipeline: Pipeline) -> LoadGenerator:
         load = self.scenario.load
         payloads = PayloadGenerator(load.payload, random.Random(load.seed))
         generator = LoadGenerator(
             pipeline.bootstrap_servers, pipeline.topic, load.profile, payloads, self.clock, ledger=self.ledger
         )
+        return generator.start()
+
+    def _load(self, pipeline: Pipeline) -> None:
+        load = self.scenario.load
+        generator = self._generator
+        assert generator is not None
 
         def send() -> None:
             try:
@@ -284,7 +294,6 @@ class _Run:
             except BaseException as exc:  # reported in the result; the run still settles and verifies
                 self.load_error = exc
 
-        generator.start()
         self.phase = "load"
         thread = threading.Thread(target=send, name="msk-harness-load", daemon=True)
         thread.start()
@@ -378,7 +387,8 @@ class _Run:
             delivery_log=service.attempts(pipeline.stream_name),
             destination_records=destination_records(pipeline),
         )
-        if rate_held_enabled(self.scenario.expect.rate_held, has_faults=bool(self.scenario.faults)):
+        expect, faults = self.scenario.expect, bool(self.scenario.faults)
+        if rate_held_enabled(expect.rate_held, has_faults=faults, speed=self.speed):
             rate = self.load_summary.rate if self.load_summary is not None else ()
             load_error = None if self.load_error is None else f"the load failed: {self.load_error}"
             report = dataclasses.replace(report, checks=(*report.checks, check_rate_held(rate, load_error)))

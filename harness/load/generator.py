@@ -16,7 +16,7 @@ from typing import Any, Self
 
 from harness.clock import Clock, ScaledClock, SystemClock
 from harness.load.payload import PayloadGenerator
-from harness.load.producer_process import AckRow, ProducerJob, run_producer
+from harness.load.producer_process import AckRow, Go, ProducerJob, run_producer
 from harness.load.profile import RateProfile
 from harness.load.rate import rate_series
 from harness.load.records import LoadProgress, LoadSummary, ProducedRecord
@@ -54,17 +54,40 @@ class LoadGenerator:
         self._context = multiprocessing.get_context("spawn")
         self._stop = self._context.Event()
         self._process: Any = None
-        self._started = False
+        self._conn: Any = None
 
     def start(self) -> Self:
-        """Check the clock can be followed from a child process (the child starts in `run()`)."""
+        """Start the producer process and wait until it is connected and has its producer id.
+
+        Getting ready takes real seconds (a spawned interpreter, a fresh broker's coordinator); doing it
+        here, before the run's clock starts, keeps that out of the schedule.
+        """
         child_clock(self.clock)
-        self._started = True
+        job = ProducerJob(self._servers, self.topic, self.profile, self._payloads, self._config)
+        conn, child_conn = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=run_producer, args=(job, child_conn, self._stop), name="msk-harness-producer", daemon=True
+        )
+        process.start()
+        child_conn.close()
+        self._process, self._conn = process, conn
+        try:
+            if not conn.poll(START_SECONDS):
+                raise RuntimeError(f"the producer process was not ready in {START_SECONDS:.0f} s")
+            message = self._recv(conn, process)
+            if message[0] != "ready":
+                raise RuntimeError(f"the producer process failed: {message[1]}")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
         """Stop the child if it still runs (safe to call twice)."""
         self._stop.set()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
         process, self._process = self._process, None
         if process is not None:
             process.join(JOIN_SECONDS)
@@ -86,30 +109,22 @@ class LoadGenerator:
 
     def run(self, duration: float | None = None, records: int | None = None) -> LoadSummary:
         """Send on schedule until `duration` clock seconds or `records` records; flush; return the totals."""
-        if not self._started:
+        conn, process = self._conn, self._process
+        if conn is None or process is None:
             raise RuntimeError("start() the LoadGenerator before run()")
-        job = ProducerJob(
-            self._servers,
-            self.topic,
-            self.profile,
-            self._payloads,
-            child_clock(self.clock),
-            duration,
-            records,
-            self._config,
-        )
-        receiver, sender = self._context.Pipe(duplex=False)
-        process = self._context.Process(
-            target=run_producer, args=(job, sender, self._stop), name="msk-harness-producer", daemon=True
-        )
-        process.start()
-        self._process = process
-        sender.close()
         try:
-            return self._receive(receiver, process, duration, records)
+            conn.send(Go(child_clock(self.clock), duration, records))
+            return self._receive(conn, process, duration, records)
         finally:
-            receiver.close()
             self.stop()
+
+    @staticmethod
+    def _recv(conn: Any, process: Any) -> Any:
+        try:
+            return conn.recv()
+        except EOFError:  # the child died without a word (killed, or failed before it could report)
+            process.join(JOIN_SECONDS)
+            raise RuntimeError(f"the producer process exited with code {process.exitcode}") from None
 
     def _receive(
         self, receiver: Any, process: Any, duration: float | None, records: int | None
@@ -124,14 +139,11 @@ class LoadGenerator:
                 waited += 1.0
                 if not process.is_alive() and not receiver.poll(0):
                     raise RuntimeError(f"the producer process exited with code {process.exitcode}")
-                if acked == 0 and waited > START_SECONDS:
-                    raise RuntimeError(f"the producer process sent nothing in {START_SECONDS:.0f} s")
+                if waited > START_SECONDS:
+                    raise RuntimeError(f"the producer process said nothing for {START_SECONDS:.0f} s")
                 continue
-            try:
-                message = receiver.recv()
-            except EOFError:  # the child died without a word (killed, or failed before it could report)
-                process.join(JOIN_SECONDS)
-                raise RuntimeError(f"the producer process exited with code {process.exitcode}") from None
+            waited = 0.0
+            message = self._recv(receiver, process)
             kind = message[0]
             if kind == "acks":
                 acked += self._record(message[1])

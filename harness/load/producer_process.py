@@ -11,8 +11,10 @@ pop them. Acknowledged records go to the parent as compact tuples, a batch at a 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
+import threading
 import zlib
 from collections import deque
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from harness.load.payload import PayloadGenerator
 from harness.load.profile import RateProfile
 
 BATCH_SECONDS = 0.05  # real seconds between batches sent to the parent
+READY_SECONDS = 60  # real seconds for the cluster to hand the producer its id
 FLUSH_SECONDS = 60  # real seconds to wait for the last acknowledgements
 NULL_KEY_STICKY = 1000  # null-key records go to one partition for this many records, then the next
 
@@ -34,24 +37,38 @@ AckRow = tuple[int, int, int, bytes | None, str | None, int, Headers, float]
 
 
 @dataclass(frozen=True)
+class Go:
+    """Start sending: the clock to pace on (one a child can follow: ScaledClock or SystemClock, pure
+    arithmetic on the OS clock) and the stop condition. Sent when the run starts, after the child is ready,
+    so the clock is the one in force then."""
+
+    clock: Clock
+    duration: float | None
+    records: int | None
+
+
+@dataclass(frozen=True)
 class ProducerJob:
-    """Everything the child needs; pickled to it by multiprocessing spawn."""
+    """What the child needs to get ready; pickled to it by multiprocessing spawn."""
 
     bootstrap_servers: str
     topic: str
     profile: RateProfile
     payloads: PayloadGenerator
-    clock: Clock  # a clock a child can follow: ScaledClock or SystemClock (pure arithmetic on the OS clock)
-    duration: float | None
-    records: int | None
     config: dict[str, Any]
 
 
 def run_producer(job: ProducerJob, conn: Connection, stop: Event) -> None:
-    """Child entry point: produce on schedule; send ("acks", rows, sent_per_second) batches, then "done"."""
+    """Child entry point: connect, say "ready", wait for `Go`, produce on schedule; send ("acks", rows,
+    sent_per_second) batches, then "done" (or "error")."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it sets `stop`
     try:
-        _Producer(job, conn, stop).run()
+        producer = _Producer(job, conn, stop)
+        producer.wait_until_ready()
+        conn.send(("ready",))
+        go = _wait_for_go(conn, stop)
+        if go is not None:
+            producer.run(go)
     except BaseException as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -74,6 +91,12 @@ class _Producer:
             "message.timeout.ms": 120_000,
         }
         config.update(job.config)
+        self._ready = threading.Event()
+        if config.get("enable.idempotence"):
+            config["statistics.interval.ms"] = 50  # only to learn when the producer id is assigned
+            config["stats_cb"] = self._on_stats
+        else:
+            self._ready.set()
         self.producer = Producer(config)
         metadata = self.producer.list_topics(job.topic, timeout=30)
         topic = metadata.topics[job.topic]
@@ -87,6 +110,19 @@ class _Producer:
         self.errors: list[str] = []
         self.parent = os.getppid()
 
+    def _on_stats(self, stats: str) -> None:
+        if not self._ready.is_set() and json.loads(stats).get("eos", {}).get("idemp_state") == "Assigned":
+            self._ready.set()
+
+    def wait_until_ready(self) -> None:
+        """Serve librdkafka until the idempotent producer has its id: sends before that would wait unseen
+        (a fresh broker answers "coordinator load in progress" for a while) and arrive late in a burst."""
+        for _ in range(int(READY_SECONDS / 0.05)):
+            if self._ready.is_set() or self.stop.is_set():
+                return
+            self.producer.poll(0.05)
+        raise RuntimeError(f"the producer got no producer id from the cluster in {READY_SECONDS:.0f} s")
+
     def _on_delivery(self, err: Any, msg: Any) -> None:
         seq, sent_at, headers = self.fifos[msg.partition()].popleft()
         if err is not None:
@@ -99,8 +135,8 @@ class _Producer:
         size = 0 if value is None else len(value)
         self.rows.append((seq, msg.partition(), msg.offset(), msg.key(), digest, size, headers, sent_at))
 
-    def run(self) -> None:
-        job, clock, producer, fifos = self.job, self.job.clock, self.producer, self.fifos
+    def run(self, go: Go) -> None:
+        job, clock, producer, fifos = self.job, go.clock, self.producer, self.fifos
         payloads, topic, partitions = job.payloads, job.topic, self.partitions
         produce, poll, on_delivery = producer.produce, producer.poll, self._on_delivery
         origin = clock.monotonic()
@@ -109,7 +145,7 @@ class _Producer:
         sent = 0
         ahead = 0.001 * _speed(clock)
         next_batch = origin + BATCH_SECONDS * _speed(clock)
-        for due in job.profile.schedule(duration=job.duration, records=job.records):
+        for due in job.profile.schedule(duration=go.duration, records=go.records):
             now = clock.monotonic()
             if due > now - origin + ahead:  # sleeps shorter than ~1 ms overshoot: send a little early instead
                 if now >= next_batch:
@@ -164,6 +200,17 @@ class _Producer:
         rows, self.rows = self.rows, []
         self.conn.send(("acks", rows, tuple(sent_per_second)))
         return self.stop.is_set() or os.getppid() != self.parent
+
+
+def _wait_for_go(conn: Connection, stop: Event) -> Go | None:
+    """The parent's `Go`, or None when it asked to stop or went away first."""
+    parent = os.getppid()
+    while not stop.is_set() and os.getppid() == parent:
+        if conn.poll(0.1):
+            go = conn.recv()
+            assert isinstance(go, Go)
+            return go
+    return None
 
 
 def _speed(clock: Clock) -> float:

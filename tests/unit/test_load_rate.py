@@ -85,11 +85,12 @@ def test_no_series_fails_with_the_reason() -> None:
     assert check.details == ("the load failed: boom",)
 
 
-def test_rate_held_defaults_on_unless_faults() -> None:
-    assert rate_held_enabled(None, has_faults=False)
-    assert not rate_held_enabled(None, has_faults=True)
-    assert rate_held_enabled(True, has_faults=True)
-    assert not rate_held_enabled(False, has_faults=False)
+def test_rate_held_defaults_on_for_real_time_load_without_faults() -> None:
+    assert rate_held_enabled(None, has_faults=False, speed=1.0)
+    assert not rate_held_enabled(None, has_faults=True, speed=1.0)
+    assert not rate_held_enabled(None, has_faults=False, speed=400.0)
+    assert rate_held_enabled(True, has_faults=True, speed=400.0)
+    assert not rate_held_enabled(False, has_faults=False, speed=1.0)
 
 
 def test_scenario_reads_rate_held_and_rejects_a_non_boolean_at_its_line() -> None:
