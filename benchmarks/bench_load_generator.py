@@ -70,16 +70,17 @@ def raw_producer(servers: str, topic: str, records: int, size: int) -> float:
 
 
 def generator(servers: str, topic: str, records: int, size: int, rate: float) -> tuple[float, Any]:
-    """Records/s the LoadGenerator acknowledged into its ledger, and its summary."""
+    """Records/s the LoadGenerator acknowledged into its ledger (from `run()`: the producer process is
+    started and ready before, as the runner does before its clock starts), and its summary."""
     spec = PayloadSpec(size=SizeDistribution("fixed", size=size), key_cardinality=1000)
     ledger: list[ProducedRecord] = []
-    started = time.perf_counter()
     with LoadGenerator(
         servers, topic, RateProfile.constant(rate), PayloadGenerator(spec, random.Random(7)), SystemClock(),
         ledger=ledger.append,
     ) as gen:  # fmt: skip
+        started = time.perf_counter()
         summary = gen.run(records=records)
-    elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started
     if len(ledger) != records:
         raise RuntimeError(f"generator: {len(ledger)} of {records} in the ledger ({summary.errors[:3]})")
     return records / elapsed, summary
