@@ -9,8 +9,8 @@ processes) is started with its own mapping disabled, and the topic is filled onc
   archiver, which PutRecordBatches to Firehose, which gzips objects into S3. Time = ESM start until every
   record is committed and Firehose holds nothing (the last partial buffer is flushed: the benchmark measures
   throughput, not the buffer interval);
-* baseline round: a plain kafka-python consumer (new group) gzips JSON lines into 5 MiB objects and PUTs them
-  to the same moto S3 (the least work an archiver can do).
+* baseline round: a raw librdkafka consumer (confluent-kafka, new group) gzips (level 1) the values as lines
+  into 5 MiB objects and PUTs them to the same moto S3 (the least work an archiver can do).
 
 One discarded pipeline round (``--warmup``) runs first: it pays the function environments' cold starts,
 which are a one-time cost of the stack, not throughput. Each round also records the harness process's CPU
@@ -19,7 +19,6 @@ per record (`time.process_time`: ESM, Firehose emulator, moto and the baseline c
 Where the time goes: per round, the summed invocation time and the share of wall time a function was busy;
 for a profile of every thread and the function processes run it under
 ``py-spy record --subprocesses --format raw -o prof.raw -- python benchmarks/bench_pipeline.py``.
-Install ``crc32c``: without it kafka-python checks record CRCs in pure Python (a third of all CPU here).
 Also measures the wall time of scenarios/failure/buffer-900s.yaml (target <= 10 s). Medians; JSON to
 benchmarks/results/pipeline.json.
 """
@@ -36,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from confluent_kafka import Consumer, Producer
 
 from harness.clock import SystemClock
 from harness.esm.mapping import EventSourceMapping
@@ -82,12 +81,18 @@ def json_value(i: int, rng: random.Random) -> bytes:
 
 def fill(servers: str, topic: str, records: int) -> None:
     """Write `records` 1 KiB JSON records, spread over the partitions."""
-    producer = KafkaProducer(bootstrap_servers=servers, acks=1, linger_ms=20, batch_size=512 * 1024)
+    producer = Producer({"bootstrap.servers": servers, "acks": 1, "linger.ms": 20})
     rng = random.Random(1)
     for i in range(records):
-        producer.send(topic, key=b"k%d" % (i % 97), value=json_value(i, rng), partition=i % PARTITIONS)
-    producer.flush(timeout=300)
-    producer.close()
+        while True:
+            try:
+                producer.produce(topic, json_value(i, rng), key=b"k%d" % (i % 97), partition=i % PARTITIONS)
+                break
+            except BufferError:  # librdkafka's queue is full
+                producer.poll(0.05)
+        producer.poll(0)
+    if producer.flush(300) > 0:
+        raise RuntimeError("fill: records still unacknowledged after 300 s")
 
 
 def _cpu_us_per_record(cpu_before: float, records: int) -> float:
@@ -95,40 +100,37 @@ def _cpu_us_per_record(cpu_before: float, records: int) -> float:
 
 
 def baseline(pipeline: Pipeline, records: int, group: str, bucket: str) -> dict[str, float]:
-    """A plain consumer: JSON lines, gzip, 5 MiB objects PUT to S3; commit after each PUT."""
-    consumer = KafkaConsumer(
-        pipeline.topic,
-        bootstrap_servers=pipeline.bootstrap_servers,
-        group_id=group,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        max_poll_records=2000,
-        fetch_max_bytes=64 * 1024 * 1024,
-        max_partition_fetch_bytes=8 * 1024 * 1024,
+    """Raw librdkafka consumer: value lines, gzip level 1, 5 MiB objects PUT to S3; commit after each PUT."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": pipeline.bootstrap_servers,
+            "group.id": group,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
     )
+    consumer.subscribe([pipeline.topic])
     s3 = pipeline.s3_client()
     started, cpu = time.perf_counter(), time.process_time()
     seen, buffered, chunk, objects = 0, 0, [], 0
     while seen < records:
-        for batch in consumer.poll(timeout_ms=500).values():
-            for record in batch:
-                line = json.dumps(
-                    {"p": record.partition, "o": record.offset, "v": record.value.decode()},
-                    separators=(",", ":"),
-                ).encode()
-                chunk.append(line)
-                buffered += len(line) + 1
-            seen += len(batch)
+        for message in consumer.consume(10_000, 0.5):
+            if message.error() is not None:
+                continue
+            value = message.value() or b""
+            chunk.append(value)
+            buffered += len(value) + 1
+            seen += 1
         if chunk and (buffered >= OBJECT_BYTES or seen >= records):
-            body = gzip.compress(b"\n".join(chunk) + b"\n", compresslevel=6)
+            body = gzip.compress(b"\n".join(chunk) + b"\n", compresslevel=1)
             s3.put_object(Bucket=bucket, Key=f"{group}/{objects:06d}.gz", Body=body)
-            consumer.commit()
+            consumer.commit(asynchronous=False)
             chunk, buffered, objects = [], 0, objects + 1
         if time.perf_counter() - started > 900:
             raise RuntimeError(f"baseline saw only {seen} of {records} records")
     elapsed = time.perf_counter() - started
     harness_cpu = _cpu_us_per_record(cpu, records)
-    consumer.close(autocommit=False)
+    consumer.close()
     return {
         "seconds": elapsed,
         "records_per_second": records / elapsed,
@@ -192,12 +194,6 @@ def buffer_900s_wall() -> dict[str, Any]:
     }
 
 
-def _crc32c_accelerated() -> bool:
-    import kafka.record.util  # noqa: PLC0415 - only to report which CRC implementation ran
-
-    return kafka.record.util.crc32c_c is not None
-
-
 def main() -> None:
     """Run the comparison and the buffer-900s timing; print and write the JSON."""
     parser = argparse.ArgumentParser()
@@ -244,7 +240,6 @@ def main() -> None:
         "baseline_rounds": baseline_rounds,
         "buffer_900s": buffer,
         "cpus": os.cpu_count(),
-        "crc32c_accelerated": _crc32c_accelerated(),
         "load_average_at_end": os.getloadavg(),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

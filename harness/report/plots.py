@@ -100,6 +100,7 @@ def throughput_plot(result: RunResult) -> Plot:
                 color=colour,
                 **style,
             )
+        _plot_load_rate(per_second, result)
         per_second.legend(loc="upper right", fontsize="small")
         totals.set_ylim(bottom=0)
     else:
@@ -109,6 +110,25 @@ def throughput_plot(result: RunResult) -> Plot:
     _time_axes(totals, result, "records (total)", labels=False)
     title = "Throughput (records per clock second) and running totals"
     return to_plot("throughput", title, figure, _fault_alt(result))
+
+
+def _plot_load_rate(axes: Axes, result: RunResult) -> None:
+    """The load generator's per-second sends beside what its profile asked (the `rate_held` inputs)."""
+    if not result.load_rate:
+        return
+    starts = [float(s.t_seconds) for s in result.load_rate]
+    axes.step(
+        starts,
+        [s.asked for s in result.load_rate],
+        where="post",
+        label="asked",
+        color="black",
+        linestyle=":",
+        linewidth=1.2,
+    )
+    axes.step(
+        starts, [s.sent for s in result.load_rate], where="post", label="sent", color="#ff7f0e", linewidth=1.0
+    )
 
 
 def lag_plot(result: RunResult) -> Plot:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from harness.intercept.session import EndpointUse
+from harness.load.rate import RateSecond
 from harness.runtime.failures import FunctionErrorReason
 from harness.verify.result import VerificationReport
 
@@ -80,6 +81,7 @@ class RunResult:
     stopped_early: str | None = None  # why the run was cut short (the function's fail-fast rule held)
     function_error_reasons: tuple[FunctionErrorReason, ...] = ()  # distinct errors, first occurrence first
     function_logs: tuple[str, ...] = ()  # the per-environment function log files kept with the report
+    load_rate: tuple[RateSecond, ...] = ()  # per clock second of the load: records asked for and sent
 
     @property
     def passed(self) -> bool:

@@ -45,6 +45,7 @@ from harness.scenario.model import Scenario
 from harness.verify.archive import read_archive
 from harness.verify.ledger import verify
 from harness.verify.produced import Ledger
+from harness.verify.rate_check import check_rate_held, rate_held_enabled
 from harness.verify.result import ArchiveSnapshot, VerificationReport
 from harness.verify.scenario import format_choice
 
@@ -96,6 +97,15 @@ class RunClock:
         """Restart `now()` at the scenario's start instant (or real now when it has none)."""
         offset, clock = self._state
         self._state = (offset + clock.monotonic(), StallAwareClock(start=self._start, speed=self.speed))
+
+    def portable(self) -> ScaledClock:
+        """The current clock as a plain `ScaledClock` a child process can follow (same `now()` from here on).
+
+        The child's copy does not stand still while this process stalls (`StallAwareClock`): under a fast
+        clock on a busy machine the producer's timestamps can run ahead of the pipeline's clock by the stalls.
+        """
+        _, clock = self._state
+        return ScaledClock(start=clock.now(), speed=self.speed)
 
     def monotonic(self) -> float:
         """Scaled seconds since the clock was made (continuous across `begin`)."""
@@ -169,6 +179,7 @@ class _Run:
         self.probe: PipelineProbe | None = None
         self.load_error: BaseException | None = None
         self.load_summary: LoadSummary | None = None
+        self._generator: LoadGenerator | None = None
         self.diagnostics = RunDiagnostics(settled=False)
         self.stats: tuple[int, int, dict[str, int]] = (0, 0, {})
         self.runs_on: str | None = None
@@ -202,6 +213,7 @@ class _Run:
             self._show()
             try:
                 pipeline.start()
+                self._generator = self._start_generator(pipeline)  # before the clock starts: it takes real s
                 self.clock.begin()
                 clock_start = self.clock.now()
                 self.origin = self.clock.monotonic()
@@ -216,6 +228,8 @@ class _Run:
             finally:
                 self.phase = "stopping"
                 self._show()
+                if self._generator is not None:
+                    self._generator.stop()  # a no-op once the load ran; else no stray producer process
                 self.stats = _invocation_stats(pipeline)
                 self.runs_on = pipeline.runtime.runs_on if pipeline.runtime is not None else None
                 self._collect_function_output(pipeline)
@@ -245,6 +259,7 @@ class _Run:
             stopped_early=self.stop_reason,
             function_error_reasons=self.reasons,
             function_logs=self.function_logs,
+            load_rate=self.load_summary.rate if self.load_summary is not None else (),
         )
 
     def _drive(self, pipeline: Pipeline) -> tuple[VerificationReport | None, str | None]:
@@ -292,12 +307,18 @@ class _Run:
         return self._verify(pipeline), error
 
     # --- phases -------------------------------------------------------------------------------------------
-    def _load(self, pipeline: Pipeline) -> None:
+    def _start_generator(self, pipeline: Pipeline) -> LoadGenerator:
         load = self.scenario.load
         payloads = PayloadGenerator(load.payload, random.Random(load.seed))
         generator = LoadGenerator(
             pipeline.bootstrap_servers, pipeline.topic, load.profile, payloads, self.clock, ledger=self.ledger
         )
+        return generator.start()
+
+    def _load(self, pipeline: Pipeline) -> None:
+        load = self.scenario.load
+        generator = self._generator
+        assert generator is not None
 
         def send() -> None:
             try:
@@ -305,7 +326,6 @@ class _Run:
             except BaseException as exc:  # reported in the result; the run still settles and verifies
                 self.load_error = exc
 
-        generator.start()
         self.phase = "load"
         thread = threading.Thread(target=send, name="msk-harness-load", daemon=True)
         thread.start()
@@ -424,6 +444,11 @@ class _Run:
             destination_records=destination_records(pipeline),
             identity=reading.identity,
         )
+        expect, faults = self.scenario.expect, bool(self.scenario.faults)
+        if rate_held_enabled(expect.rate_held, has_faults=faults, speed=self.speed):
+            rate = self.load_summary.rate if self.load_summary is not None else ()
+            load_error = None if self.load_error is None else f"the load failed: {self.load_error}"
+            report = dataclasses.replace(report, checks=(*report.checks, check_rate_held(rate, load_error)))
         return self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)
 
     # --- replay (the scenario's optional `replay:` section) -----------------------------------------------

@@ -396,6 +396,7 @@ class ScenarioBuilder:
             ),
             on_failure_keys=tuple(failure.get("keys", ())),
             settle_seconds=raw.get("settle_seconds", 600.0),
+            rate_held=raw.get("rate_held"),
         )
 
     def _range(self, raw: Mapping[str, float] | None, path: list[PathItem]) -> CountRange | None:

@@ -253,6 +253,7 @@ class Expectations:
     on_failure_records: CountRange | None = None
     on_failure_keys: tuple[str, ...] = ()
     settle_seconds: float = 600.0
+    rate_held: bool | None = None  # within 1 % per 10 s; None: on at speed 1, no faults
 
 
 @dataclass(frozen=True)

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from harness.backends.kafka.embedded import EmbeddedKafka
-from harness.clock import ScaledClock
+from harness.clock import FakeClock, ScaledClock, SystemClock
 from harness.load import (
     LoadGenerator,
     LoadProgress,
+    LoadSummary,
     PayloadGenerator,
     PayloadSpec,
     ProducedRecord,
     RateProfile,
     SizeDistribution,
+    rate_shortfall,
 )
 
 SPEC = PayloadSpec(
@@ -75,7 +79,7 @@ def test_ledger_matches_the_log_and_the_schedule(
         summary = generator.run(duration=5.0)
 
     expected = len(list(profile.schedule(5.0)))
-    assert (summary.sent, summary.acked, summary.failed) == (expected, expected, 0)
+    assert (summary.sent, summary.acked, summary.failed) == (expected, expected, 0), summary.errors[:3]
     assert summary.elapsed >= 5.0 - 1 / 400  # clock seconds: the last record is due at 4.9975
     assert len(ledger) == expected
     assert progress
@@ -130,3 +134,67 @@ def test_records_limit_and_stop_request(kafka: EmbeddedKafka, unique_topic: Call
     assert (summary.sent, summary.acked) == (250, 250)
     assert sorted(r.offset for r in ledger) == list(range(250))
     assert {r.key for r in ledger} == {f"key-{i}".encode() for i in range(250)}
+
+
+def test_stop_request_ends_the_producer_process_and_keeps_the_ledger_whole(
+    kafka: EmbeddedKafka, unique_topic: Callable[[str], str]
+) -> None:
+    topic = unique_topic("stop")
+    with kafka.admin() as admin:
+        admin.create_topic(topic, partitions=2)
+    ledger: list[ProducedRecord] = []
+    payloads = PayloadGenerator(PayloadSpec(), random.Random(5))
+    generator = LoadGenerator(
+        kafka.bootstrap_servers,
+        topic,
+        RateProfile.constant(2000),
+        payloads,
+        SystemClock(),
+        ledger=ledger.append,
+    ).start()
+    summaries: list[LoadSummary] = []
+    runner = threading.Thread(target=lambda: summaries.append(generator.run(duration=600)))
+    runner.start()
+    while len(ledger) < 500 and runner.is_alive():
+        runner.join(0.05)
+    generator.request_stop()
+    runner.join(30)
+    assert not runner.is_alive()
+    generator.stop()
+    assert multiprocessing.active_children() == []  # no stray producer process
+    (summary,) = summaries
+    assert summary.sent == summary.acked == len(ledger) >= 500
+    assert summary.sent < 2000 * 600
+    assert sorted(r.offset for r in ledger if r.partition == 0) == list(
+        range(sum(r.partition == 0 for r in ledger))
+    )
+
+
+def test_an_unreachable_rate_is_reported_short(
+    kafka: EmbeddedKafka, unique_topic: Callable[[str], str]
+) -> None:
+    topic = unique_topic("short")
+    with kafka.admin() as admin:
+        admin.create_topic(topic, partitions=1)
+    ledger: list[ProducedRecord] = []
+    payloads = PayloadGenerator(PayloadSpec(size=SizeDistribution("fixed", size=1024)), random.Random(6))
+    profile = RateProfile.constant(20_000_000)  # far beyond one process on any machine
+    with LoadGenerator(
+        kafka.bootstrap_servers, topic, profile, payloads, SystemClock(), ledger=ledger.append
+    ) as gen:
+        summary = gen.run(records=100_000)
+    assert summary.acked == len(ledger) == 100_000
+    assert sum(s.sent for s in summary.rate) == 100_000
+    shortfall = rate_shortfall(summary.rate)
+    assert shortfall is not None
+    assert shortfall.short_percent > 50
+    assert "short" in shortfall.describe()
+
+
+def test_a_clock_a_child_process_cannot_follow_is_refused() -> None:
+    payloads = PayloadGenerator(PayloadSpec(), random.Random(1))
+    generator = LoadGenerator(
+        "127.0.0.1:9", "t", RateProfile.constant(1), payloads, FakeClock(), ledger=print
+    )
+    with pytest.raises(TypeError, match="ScaledClock or SystemClock"):
+        generator.start()

@@ -24,6 +24,7 @@ RUN_RESULT_KEYS = [
     "scenario_name", "scenario_path", "started_at", "clock_start", "speed", "wall_seconds", "clock_seconds",
     "timeline", "faults", "invocations", "failed_invocations", "function_errors", "verification", "error",
     "usage", "aws_endpoints", "function_runs_on", "stopped_early", "function_error_reasons", "function_logs",
+    "load_rate",
 ]  # fmt: skip
 
 
