@@ -22,10 +22,11 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from harness.processes import spawn_child, stop_child
+from harness.resources import shipped_path
 from harness.runtime.api_server import EnvironmentChannel, Invocation
 from harness.runtime.errors import exit_error
 
-BOOTSTRAP_DIR = Path(__file__).parent / "bootstraps"
+BOOTSTRAP_DIR = shipped_path("harness.runtime", "bootstraps")
 NODE_BOOTSTRAP = BOOTSTRAP_DIR / "node_runtime.mjs"
 
 

@@ -29,10 +29,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from harness.resources import REFERENCE_ARCHIVER_DIR
 from harness.verify.codec import UndecodableObjectError, decompress, detect_compression
 from harness.verify.result import ArchivedDigest, ArchivedObject, ArchiveSnapshot
 
-ARCHIVE_FORMAT_PATH = Path(__file__).resolve().parents[2] / "lambda" / "archive_format.py"
+ARCHIVE_FORMAT_PATH = REFERENCE_ARCHIVER_DIR / "archive_format.py"
 # Error-output types Firehose writes for S3 destinations (spec firehose §6.6); with an unset or
 # expression-led ErrorOutputPrefix, error objects start with one of these.
 ERROR_OUTPUT_TYPES = (
@@ -48,7 +49,7 @@ ProgressCallback = Callable[[int, int], None]  # (objects read, objects listed)
 
 
 def load_archive_format(path: Path = ARCHIVE_FORMAT_PATH) -> ModuleType:
-    """lambda/archive_format.py as a module (reused when already imported from the same file)."""
+    """The archiver's archive_format.py as a module (reused when already imported from the same file)."""
     resolved = path.resolve()
     loaded = sys.modules.get("archive_format")
     if loaded is not None and Path(str(getattr(loaded, "__file__", ""))).resolve() == resolved:

@@ -30,7 +30,7 @@ from harness.backends.firehose import FirehoseBackend
 from harness.backends.s3 import MotoServer
 from harness.clock import FakeClock
 
-LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
+LAMBDA_DIR = Path(__file__).resolve().parents[2] / "harness" / "reference_archiver"
 START = datetime(2026, 7, 13, 14, 5, 9, tzinfo=UTC)
 HOUR_PREFIX = "data/year=2026/month=07/day=13/hour=14/"
 _names = itertools.count()
