@@ -31,12 +31,14 @@ from harness.backends.kafka.dist import (
     java_major_version,
     resolve_distribution,
 )
+from harness.runtime.selfcheck import check_python_runtime
 
 _REQUIRED_MODULES = {
     "boto3": "boto3",
     "moto": "moto[server]",
     "kafka": "kafka-python",
     "werkzeug": "moto[server]",
+    "awslambdaric": "awslambdaric",
 }
 
 
@@ -75,6 +77,14 @@ def check_python_packages() -> Finding:
             f"pip install {' '.join(repr(m) if '[' in m else m for m in missing)}",
         )
     return Finding("python", True, f"Python {version} with boto3, moto, kafka-python")
+
+
+def check_lambda_runtime() -> Finding:
+    """A real no-op Python function started through awslambdaric and invoked once."""
+    if importlib.util.find_spec("awslambdaric") is None:
+        return Finding("lambda runtime", False, "awslambdaric is not installed", "pip install awslambdaric")
+    ok, detail = check_python_runtime()
+    return Finding("lambda runtime", ok, detail, "" if ok else "see the runtime's log lines above")
 
 
 def check_java(env: Mapping[str, str]) -> Finding:
@@ -119,7 +129,7 @@ def check_kafka_jars(env: Mapping[str, str], maven_ok: bool) -> Finding:
 def diagnose(env: Mapping[str, str] | None = None) -> list[Finding]:
     """Every check, in the order a person would fix them."""
     env = os.environ if env is None else env
-    findings = [check_python_packages(), check_java(env)]
+    findings = [check_python_packages(), check_lambda_runtime(), check_java(env)]
     findings += check_maven_and_jars(env)
     findings += [check_node(env), check_docker(), check_testcontainers()]
     return findings

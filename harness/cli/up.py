@@ -13,13 +13,16 @@ import os
 import random
 import shlex
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from harness.backends.stack import KAFKA_KINDS, MAX_EMBEDDED_BROKERS, S3_KINDS, Stack, StackConfig
 from harness.exits import ExitCode, interrupts_as_keyboard_interrupt
+
+if TYPE_CHECKING:
+    from harness.backends.stack_check import PartCheck
 
 
 def _brokers(value: str) -> int:
@@ -103,10 +106,18 @@ def up_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
             stack.stop()
 
 
+def _check_lambda_runtime() -> PartCheck:
+    from harness.runtime.selfcheck import check_python_runtime  # noqa: PLC0415 - starts a function; only --check
+
+    ok, detail = check_python_runtime()
+    return PartCheck("lambda runtime", ok, detail)
+
+
 def _report_check(stack: Stack) -> int:
     from harness.backends.stack_check import check_stack  # noqa: PLC0415 - loads kafka clients; only --check
 
     results = check_stack(stack, random.Random())  # fresh names per run; nothing else depends on it
+    results.append(_check_lambda_runtime())
     total = next((t.seconds for t in stack.timings if t.name == "total"), None)
     table = Table(title="msk-harness up --check")
     table.add_column("part")
