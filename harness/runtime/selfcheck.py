@@ -30,7 +30,7 @@ def check_python_runtime(
 ) -> tuple[bool, str]:
     """Start a no-op python function through awslambdaric, invoke it once; (ok, what happened).
 
-    `code_files` (relative path -> text) lands in the code root beside the handler, e.g. to shadow a module."""
+    `code_files` (relative path -> text) goes into the code root beside the handler."""
     with tempfile.TemporaryDirectory(prefix="msk-harness-runtime-check-") as tmp:
         code = Path(tmp) / "code"
         code.mkdir()
