@@ -58,9 +58,13 @@ def put_all(lines: list[bytes]) -> None:
             )
             if response["FailedPutCount"] == 0:
                 break
-            pending = [d for d, r in zip(pending, response["RequestResponses"], strict=True) if "ErrorCode" in r]
+            pending = [
+                d for d, r in zip(pending, response["RequestResponses"], strict=True) if "ErrorCode" in r
+            ]
         else:
-            raise RuntimeError(f"{len(pending)} records still refused by Firehose after {MAX_ATTEMPTS} attempts")
+            raise RuntimeError(
+                f"{len(pending)} records still refused by Firehose after {MAX_ATTEMPTS} attempts"
+            )
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
