@@ -1,4 +1,4 @@
-"""`msk-harness init` output runs green unchanged, and goes red saying why when the archiver loses a record."""
+"""`msk-harness init` output runs green unchanged, and fails saying why when the archiver loses a record."""
 
 from __future__ import annotations
 
