@@ -32,6 +32,12 @@ def register(commands: Any) -> None:
         default=None,
         help="JSON + HTML reports (default reports/<name>-<time>/)",
     )
+    run.add_argument(
+        "--keep-archive",
+        metavar="DIR",
+        default=None,
+        help="after verifying, copy every archived and error object to DIR/<S3 key>",
+    )
     run.set_defaults(handler=_cmd_run)
 
 
@@ -43,5 +49,6 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         backend=args.backend,
         junit=Path(args.junit) if args.junit else None,
         report_dir=Path(args.report_dir) if args.report_dir else None,
+        keep_archive=Path(args.keep_archive) if args.keep_archive else None,
         environ=os.environ,
     )

@@ -32,6 +32,7 @@ def run_command(
     backend: str | None = None,
     junit: Path | None = None,
     report_dir: Path | None = None,
+    keep_archive: Path | None = None,
     environ: Mapping[str, str] | None = None,
     console: Console | None = None,
 ) -> int:
@@ -49,7 +50,7 @@ def run_command(
     try:
         with interrupts_as_keyboard_interrupt():
             result, diagnostics = run_scenario_with_diagnostics(
-                scenario, RunOptions(backend=backend, progress=progress)
+                scenario, RunOptions(backend=backend, progress=progress, keep_archive=keep_archive)
             )
     except RunInterruptedError as exc:
         err.print(f"interrupted ({exc}): everything was stopped", highlight=False)
@@ -69,6 +70,9 @@ def run_command(
     if diagnostics.stuck_partitions:
         stuck = ", ".join(f"{scenario.pipeline.topic.name}-{p}" for p in diagnostics.stuck_partitions)
         out.print(f"[yellow]stuck partitions[/] (a failing batch holds them): {stuck}", highlight=False)
+    if diagnostics.kept_objects is not None:
+        kept_in = keep_archive or scenario.keep_archive
+        out.print(f"archive kept: {diagnostics.kept_objects} objects under {kept_in}/", highlight=False)
     directory = report_dir or default_report_dir(scenario, result.started_at)
     written = write_reports(result, directory, junit_path=junit)
     out.print("reports: " + ", ".join(str(p) for p in written), highlight=False)

@@ -114,3 +114,4 @@ class RunDiagnostics:
     stuck_partitions: tuple[int, ...] = ()  # partitions a failing batch held when the run ended
     lag: int = 0  # produced but uncommitted records when the run ended
     firehose_pending: int = 0  # records buffered or undelivered in Firehose when the run ended
+    kept_objects: int | None = None  # objects copied to the keep_archive directory (None: not kept)

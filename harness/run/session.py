@@ -24,7 +24,7 @@ import logging
 import random
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from harness.clock import Clock, ScaledClock, SystemClock
 from harness.faults import FaultTimeline, PipelineInjectors
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
 from harness.progress import NullProgress, Progress, Snapshot
+from harness.run.keep import keep_archive
 from harness.run.pipeline import Pipeline
 from harness.run.probe import Ledger, PipelineProbe
 from harness.run.result import RunDiagnostics, RunResult, TimePoint, Usage
@@ -56,6 +57,7 @@ class RunOptions:
     wall_clock: Clock = field(default_factory=SystemClock)
     cwd: Path | None = None
     code_dir: Path | None = None  # replaces the scenario's function code_dir (tests, the pytest plugin)
+    keep_archive: Path | None = None  # replaces the scenario's keep_archive directory
 
 
 class RunInterruptedError(Exception):
@@ -136,7 +138,7 @@ def run_scenario_with_diagnostics(
     """`run_scenario`, plus whether the pipeline settled and which partitions were stuck."""
     run = _Run(scenario, options or RunOptions())
     result = run.execute()
-    return result, run.diagnostics
+    return result, replace(run.diagnostics, kept_objects=run.kept_objects)
 
 
 class _Run:
@@ -162,6 +164,7 @@ class _Run:
         self.usage: Usage | None = None
         self._progress: Progress | None = None
         self._last_sample_wall = -1e9
+        self.kept_objects: int | None = None  # objects copied to keep_archive, once done
 
     # --- the whole run ----------------------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -367,7 +370,11 @@ class _Run:
             delivery_log=pipeline.firehose_hooks().attempts(pipeline.stream_name),
             destination_records=destination_records(pipeline),
         )
-        return self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)
+        report = self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)
+        keep_dir = self.options.keep_archive or self.scenario.keep_archive
+        if keep_dir is not None:
+            self.kept_objects = keep_archive(s3, pipeline.bucket, keep_dir)
+        return report
 
     # --- replay (the scenario's optional `replay:` section) -----------------------------------------------
     def _replay(

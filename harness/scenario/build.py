@@ -111,6 +111,7 @@ class ScenarioBuilder:
             faults=faults,
             expect=expect,
             replay=replay,
+            keep_archive=Path(data["keep_archive"]) if "keep_archive" in data else None,
         )
 
     # --- pipeline -------------------------------------------------------------------------------------------

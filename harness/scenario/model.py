@@ -283,6 +283,7 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     expect: Expectations = field(default_factory=Expectations)
     replay: ReplaySpec | None = None
+    keep_archive: Path | None = None  # copy the bucket here after verification
 
     @property
     def run_seconds(self) -> float:
