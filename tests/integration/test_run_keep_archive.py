@@ -10,6 +10,7 @@ from rich.console import Console
 
 from harness.run.command import run_command
 
+PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 SCENARIO = """
 name: keep-archive
 seed: 3
@@ -27,7 +28,7 @@ pipeline:
     bucket: archive
     BufferingHints: {{SizeInMBs: 1, IntervalInSeconds: 1}}
     CompressionFormat: GZIP
-    Prefix: "data/year=!{{timestamp:yyyy}}/month=!{{timestamp:MM}}/day=!{{timestamp:dd}}/hour=!{{timestamp:HH}}/"  # noqa: E501
+    Prefix: "{prefix}"
     ErrorOutputPrefix: "errors/!{{firehose:error-output-type}}/"
 load:
   profile: {{kind: constant, rate: 200}}
@@ -39,7 +40,7 @@ expect: {{no_loss: true, settle_seconds: 20}}
 def test_the_flag_keeps_every_object_in_its_key_layout(tmp_path: Path) -> None:
     # No code_dir: the reference archiver shipped as package data runs.
     path = tmp_path / "keep.yaml"
-    path.write_text(SCENARIO.format(scenario_dir=tmp_path / "from-scenario"), encoding="utf-8")
+    path.write_text(SCENARIO.format(scenario_dir=tmp_path / "from-scenario", prefix=PREFIX), encoding="utf-8")
     out = io.StringIO()
     code = run_command(
         path,
