@@ -29,11 +29,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness.backends.s3_files import download_bucket
 from harness.clock import Clock, ScaledClock, SystemClock
 from harness.faults import FaultTimeline, PipelineInjectors
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
 from harness.progress import NullProgress, Progress, Snapshot
-from harness.run.keep import keep_archive
 from harness.run.pipeline import Pipeline
 from harness.run.probe import Ledger, PipelineProbe
 from harness.run.result import RunDiagnostics, RunResult, TimePoint, Usage
@@ -373,7 +373,7 @@ class _Run:
         report = self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)
         keep_dir = self.options.keep_archive or self.scenario.keep_archive
         if keep_dir is not None:
-            self.kept_objects = keep_archive(s3, pipeline.bucket, keep_dir)
+            self.kept_objects = download_bucket(s3, pipeline.bucket, keep_dir)
         return report
 
     # --- replay (the scenario's optional `replay:` section) -----------------------------------------------

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.run.keep import UnsafeKeyError, local_path
+from harness.backends.s3_files import UnsafeKeyError, local_path
 
 
 def test_a_key_keeps_its_layout(tmp_path: Path) -> None:
