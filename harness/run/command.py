@@ -16,6 +16,7 @@ from rich.console import Console
 
 from harness.exits import ExitCode, interrupts_as_keyboard_interrupt
 from harness.progress import make_progress
+from harness.run.external_env import with_external_endpoints
 from harness.run.pipeline import PipelineConfigError, choose_backends
 from harness.run.session import (
     RunInterruptedError,
@@ -39,13 +40,13 @@ def run_command(
     """Run the scenario at `path` as the CLI does; returns the exit code."""
     out = console or Console()
     err = Console(stderr=True, soft_wrap=True)
+    env = environ if environ is not None else {}
     try:
-        scenario = load_scenario(path)
+        scenario = with_external_endpoints(load_scenario(path), backend, env)
         choose_backends(scenario.pipeline, backend)  # bad backend input fails before anything starts
     except (ScenarioError, PipelineConfigError) as exc:
         print(str(exc), file=sys.stderr)
         return ExitCode.BAD_INPUT
-    env = environ if environ is not None else {}
     progress = make_progress(out, scenario.name, ci=bool(env.get("CI")))
     try:
         with interrupts_as_keyboard_interrupt():
