@@ -126,6 +126,7 @@ def up_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 
 def _check_lambda_runtime() -> PartCheck:
+    from harness.backends.stack_check import PartCheck  # noqa: PLC0415 - loads kafka clients; only --check
     from harness.runtime.selfcheck import check_python_runtime  # noqa: PLC0415 - starts a function; only --check
 
     ok, detail = check_python_runtime()
