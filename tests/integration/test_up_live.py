@@ -14,6 +14,7 @@ from pathlib import Path
 import boto3
 from kafka import KafkaProducer
 
+from harness.backends.kafka.admin import TopicAdmin
 from tests.integration.procs import child_env
 
 CLI = [sys.executable, "-m", "harness.cli"]
@@ -128,3 +129,39 @@ def _read_json(up: Up) -> str:
     while not lines[-1].startswith("}"):
         lines.append(up.lines.get(timeout=60))
     return "\n".join(lines)
+
+
+def test_an_existing_topic_is_used_and_its_records_are_archived(tmp_path: Path) -> None:
+    # A stack whose Kafka already has the topic (and records in it), then
+    # `up SCENARIO` against that Kafka: the topic is used, not an error, and its records reach S3.
+    stack = Up("--env-file", str(tmp_path / "stack.env"), "--no-firehose")
+    try:
+        stack.wait_for("# msk-harness stack is up")
+        servers = _env_file(tmp_path / "stack.env")["KAFKA_BOOTSTRAP_SERVERS"]
+        with TopicAdmin(servers) as admin:
+            admin.create_topic("live-orders", partitions=2)
+        producer = KafkaProducer(bootstrap_servers=servers)
+        for i in range(5):
+            producer.send("live-orders", key=f"k{i}".encode(), value=json.dumps({"n": i}).encode())
+        producer.flush()
+        producer.close()
+        external = SCENARIO.replace(
+            "  firehose:\n",
+            f"  backends: {{kafka: {{kind: external, bootstrap_servers: ['{servers}']}}}}\n  firehose:\n",
+            1,
+        )
+        scenario = tmp_path / "external.yaml"
+        scenario.write_text(external, encoding="utf-8")
+        live = Up(str(scenario))
+        try:
+            live.wait_for("# msk-harness pipeline live is up")
+            key = live.wait_for("object s3://archive/data/").removeprefix("object s3://archive/")
+            assert key.endswith(".gz")
+            code, err = live.stop()
+            assert code == 0, err
+        finally:
+            live.kill()
+        code, err = stack.stop()
+        assert code == 0, err
+    finally:
+        stack.kill()
