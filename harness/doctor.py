@@ -31,6 +31,7 @@ from harness.backends.kafka.dist import (
     java_major_version,
     resolve_distribution,
 )
+from harness.runtime import selfcheck
 from harness.runtime.provision import find_interpreter
 
 _REQUIRED_MODULES = {
@@ -38,6 +39,7 @@ _REQUIRED_MODULES = {
     "moto": "moto[server]",
     "kafka": "kafka-python",
     "werkzeug": "moto[server]",
+    "awslambdaric": "awslambdaric",
 }
 
 
@@ -93,6 +95,14 @@ def check_python_runtime(runtime: str, env: Mapping[str, str]) -> Finding:
     )
 
 
+def check_lambda_runtime() -> Finding:
+    """A real no-op Python function started through awslambdaric and invoked once."""
+    if importlib.util.find_spec("awslambdaric") is None:
+        return Finding("lambda runtime", False, "awslambdaric is not installed", "pip install awslambdaric")
+    ok, detail = selfcheck.check_python_runtime()
+    return Finding("lambda runtime", ok, detail, "" if ok else "see the runtime's log lines above")
+
+
 def check_java(env: Mapping[str, str]) -> Finding:
     """Java 17+ for the embedded broker."""
     fix = "apt-get install openjdk-17-jdk-headless (or set JAVA_HOME to a JDK 17+)"
@@ -135,7 +145,7 @@ def check_kafka_jars(env: Mapping[str, str], maven_ok: bool) -> Finding:
 def diagnose(env: Mapping[str, str] | None = None) -> list[Finding]:
     """Every check, in the order a person would fix them."""
     env = os.environ if env is None else env
-    findings = [check_python_packages(), check_java(env)]
+    findings = [check_python_packages(), check_lambda_runtime(), check_java(env)]
     findings += check_maven_and_jars(env)
     findings += [check_node(env)]
     findings += [check_python_runtime(runtime, env) for runtime in ("python3.11", "python3.12", "python3.13")]

@@ -12,7 +12,7 @@ Example (a CI conformance gate)::
 
     def test_archive_conforms(run_scenario):
         result = run_scenario("scenarios/smoke.yaml")
-        assert result.passed, [c for c in result.verification.checks if not c.passed]
+        assert result.passed, result.summary()  # verdict, counts, each failed check, function errors
 
 The plugin imports nothing heavy until a fixture is used, so installing it costs other test runs nothing.
 """

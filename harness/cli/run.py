@@ -32,16 +32,37 @@ def register(commands: Any) -> None:
         default=None,
         help="JSON + HTML reports (default reports/<name>-<time>/)",
     )
+    run.add_argument(
+        "--keep-archive",
+        metavar="DIR",
+        default=None,
+        help="after verifying, copy every archived and error object to DIR/<S3 key>",
+    )
+    run.add_argument(
+        "--env-file",
+        metavar="FILE",
+        default=None,
+        help="variables `up --env-file` wrote (endpoints for --backend external)",
+    )
     run.set_defaults(handler=_cmd_run)
 
 
 def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from harness.run.command import run_command  # noqa: PLC0415 - loads the whole pipeline
+    from harness.run.external_env import EnvFileError, read_env_file  # noqa: PLC0415
+
+    environ = dict(os.environ)
+    if args.env_file:
+        try:
+            environ.update(read_env_file(Path(args.env_file)))
+        except (OSError, EnvFileError) as exc:
+            parser.exit(2, f"{exc}\n")
 
     return run_command(
         Path(args.scenario),
         backend=args.backend,
         junit=Path(args.junit) if args.junit else None,
         report_dir=Path(args.report_dir) if args.report_dir else None,
-        environ=os.environ,
+        keep_archive=Path(args.keep_archive) if args.keep_archive else None,
+        environ=environ,
     )

@@ -19,8 +19,9 @@ from rich.console import Console
 from harness.clock import SystemClock
 from harness.exits import ExitCode, interrupts_as_keyboard_interrupt
 from harness.progress import make_progress
+from harness.run.external_env import with_external_endpoints
 from harness.run.pipeline import PipelineConfigError, choose_backends
-from harness.run.report_dirs import ReportDirError, claim_explicit_dir, claim_report_dir, report_dir_problem
+from harness.run.report_dirs import ReportDirError, claim_explicit_dir, claim_report_dir
 from harness.run.session import (
     FUNCTION_LOG_DIR,
     RunInterruptedError,
@@ -38,29 +39,27 @@ def run_command(
     backend: str | None = None,
     junit: Path | None = None,
     report_dir: Path | None = None,
+    keep_archive: Path | None = None,
     environ: Mapping[str, str] | None = None,
     console: Console | None = None,
 ) -> int:
     """Run the scenario at `path` as the CLI does; returns the exit code."""
     out = console or Console()
     err = Console(stderr=True, soft_wrap=True)
+    env = environ if environ is not None else {}
     try:
-        scenario = load_scenario(path)
+        scenario = with_external_endpoints(load_scenario(path), backend, env)
         choose_backends(scenario.pipeline, backend)  # bad backend input fails before anything starts
     except (ScenarioError, PipelineConfigError) as exc:
         print(str(exc), file=sys.stderr)
         return ExitCode.BAD_INPUT
-    in_use = report_dir_problem(report_dir) if report_dir is not None else None
-    if in_use is not None:  # refused before anything starts, not after the run
-        print(f"error: {in_use}", file=sys.stderr)
-        return ExitCode.BAD_INPUT
-    env = environ if environ is not None else {}
     progress = make_progress(out, scenario.name, ci=bool(env.get("CI")))
     wall = SystemClock()
     fresh = report_dir is None or not report_dir.exists()  # removed again if the run does not finish
     try:
-        # Claimed before the run so each environment's function log streams straight into it; the suffix comes
-        # from random.Random() seeded by the OS (this run's own RNG), so two runs never pick the same one.
+        # Claimed before anything starts (an explicit directory in use is refused), so each environment's
+        # function log streams straight into it; the suffix comes from random.Random() seeded by the OS (this
+        # run's own RNG), so two runs never pick the same one.
         directory = (
             claim_explicit_dir(report_dir)
             if report_dir is not None
@@ -70,7 +69,11 @@ def run_command(
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.BAD_INPUT
     options = RunOptions(
-        backend=backend, progress=progress, wall_clock=wall, function_log_dir=directory / FUNCTION_LOG_DIR
+        backend=backend,
+        progress=progress,
+        wall_clock=wall,
+        function_log_dir=directory / FUNCTION_LOG_DIR,
+        keep_archive=keep_archive,
     )
     try:
         with interrupts_as_keyboard_interrupt():
@@ -97,6 +100,9 @@ def run_command(
     if diagnostics.stuck_partitions:
         stuck = ", ".join(f"{scenario.pipeline.topic.name}-{p}" for p in diagnostics.stuck_partitions)
         out.print(f"[yellow]stuck partitions[/] (a failing batch holds them): {stuck}", highlight=False)
+    if diagnostics.kept_objects is not None:
+        kept_in = keep_archive or scenario.keep_archive
+        out.print(f"archive kept: {diagnostics.kept_objects} objects under {kept_in}/", highlight=False)
     written = write_reports(result, directory, junit_path=junit)
     out.print("reports: " + ", ".join(str(p) for p in written), highlight=False)
     return ExitCode.OK if result.passed else ExitCode.FAILED

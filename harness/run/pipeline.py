@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from firehose_emulator.hooks import EmulatorHooks
+from harness.backends.kafka.admin import TopicExistsError
 from harness.backends.kafka.reaper import Reaper
 from harness.backends.stack import Stack, StackConfig
 from harness.clock import Clock, SystemClock, identity_rng
@@ -137,8 +138,10 @@ class Pipeline(Backend):
         code_dir: Path | None = None,
         max_environments: int = 10,
         function_log_dir: Path | None = None,
+        live: bool = False,
     ) -> None:
         super().__init__()
+        self.live = live  # `up SCENARIO`: use an existing topic and a non-empty bucket instead of failing
         self.scenario = scenario
         self.spec = scenario.pipeline
         self.clock = clock
@@ -237,16 +240,21 @@ class Pipeline(Backend):
     def _create_resources(self) -> None:
         stack = self._stack()
         with stack.kafka.admin() as admin:
-            admin.create_topic(
-                self.spec.topic.name,
-                partitions=self.spec.topic.partitions,
-                replication_factor=self.spec.topic.replication,
-            )
+            try:
+                admin.create_topic(
+                    self.spec.topic.name,
+                    partitions=self.spec.topic.partitions,
+                    replication_factor=self.spec.topic.replication,
+                )
+            except TopicExistsError:
+                if not self.live:
+                    raise
             destination = self.spec.event_source.on_failure_destination
             if destination is not None and destination.startswith("kafka://"):
                 admin.create_topic(destination.removeprefix("kafka://"), partitions=1)
         stack.s3.create_bucket(self.bucket)
-        self._require_empty(self.bucket)
+        if not self.live:
+            self._require_empty(self.bucket)
         if destination is not None:
             self._create_destination(destination)
         firehose = stack.firehose

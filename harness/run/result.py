@@ -88,6 +88,32 @@ class RunResult:
         """True when the run completed, was not stopped early, and every expectation held."""
         return self.error is None and self.stopped_early is None and self.verification.passed
 
+    def failures(self) -> list[str]:
+        """Why the run did not pass, one line each (empty when it passed)."""
+        lines = [f"run did not complete: {self.error}"] if self.error is not None else []
+        for check in self.verification.checks:
+            if not check.passed:
+                line = f"{check.name}: expected {check.expected}, got {check.actual}"
+                if check.details:
+                    line += f" (e.g. {'; '.join(check.details[:3])})"
+                lines.append(line)
+        return lines
+
+    def summary(self) -> str:
+        """A few lines for an assertion message: verdict, counts, failures and the function's errors."""
+        report = self.verification
+        verdict = "PASSED" if self.passed else "FAILED"
+        lines = [
+            f"scenario {self.scenario_name} {verdict}: {report.produced} produced, "
+            f"{report.unique_archived} archived, {len(report.lost)} lost, {report.duplicates} duplicates; "
+            f"{self.invocations} invocations, {self.failed_invocations} failed",
+            *(f"  {failure}" for failure in self.failures()),
+        ]
+        if self.function_errors:
+            errors = ", ".join(f"{kind} x{count}" for kind, count in sorted(self.function_errors.items()))
+            lines.append(f"  function errors: {errors}")
+        return "\n".join(lines)
+
 
 @dataclass(frozen=True)
 class RunDiagnostics:
@@ -97,3 +123,4 @@ class RunDiagnostics:
     stuck_partitions: tuple[int, ...] = ()  # partitions a failing batch held when the run ended
     lag: int = 0  # produced but uncommitted records when the run ended
     firehose_pending: int = 0  # records buffered or undelivered in Firehose when the run ended
+    kept_objects: int | None = None  # objects copied to the keep_archive directory (None: not kept)

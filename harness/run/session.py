@@ -24,11 +24,12 @@ import logging
 import random
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness.backends.s3_files import download_bucket
 from harness.clock import Clock, ScaledClock, SystemClock
 from harness.clock_stalls import StallAwareClock
 from harness.faults import FaultTimeline, PipelineInjectors
@@ -65,6 +66,7 @@ class RunOptions:
     cwd: Path | None = None
     code_dir: Path | None = None  # replaces the scenario's function code_dir (tests, the pytest plugin)
     function_log_dir: Path | None = None  # keep each environment's log here (None: removed after the run)
+    keep_archive: Path | None = None  # replaces the scenario's keep_archive directory
 
 
 class RunInterruptedError(Exception):
@@ -158,7 +160,7 @@ def run_scenario_with_diagnostics(
     """`run_scenario`, plus whether the pipeline settled and which partitions were stuck."""
     run = _Run(scenario, options or RunOptions())
     result = run.execute()
-    return result, run.diagnostics
+    return result, replace(run.diagnostics, kept_objects=run.kept_objects)
 
 
 class _Run:
@@ -190,6 +192,7 @@ class _Run:
         self._pipeline: Pipeline | None = None
         self._progress: Progress | None = None
         self._last_sample_wall = -1e9
+        self.kept_objects: int | None = None  # objects copied to keep_archive, once done
 
     # --- the whole run ----------------------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -449,7 +452,11 @@ class _Run:
             rate = self.load_summary.rate if self.load_summary is not None else ()
             load_error = None if self.load_error is None else f"the load failed: {self.load_error}"
             report = dataclasses.replace(report, checks=(*report.checks, check_rate_held(rate, load_error)))
-        return self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)
+        report = self._replay(report, s3, pipeline.bucket, str(error_prefix) if error_prefix else None)
+        keep_dir = self.options.keep_archive or self.scenario.keep_archive
+        if keep_dir is not None:
+            self.kept_objects = download_bucket(s3, pipeline.bucket, keep_dir)
+        return report
 
     # --- replay (the scenario's optional `replay:` section) -----------------------------------------------
     def _replay(

@@ -17,7 +17,8 @@ Known deviations from AWS:
 
 Example::
 
-    config = FunctionConfig("archiver", "python3.12", "handler.lambda_handler", Path("lambda"))
+    code = Path("harness/reference_archiver")
+    config = FunctionConfig("archiver", "python3.12", "handler.lambda_handler", code)
     with FunctionRuntime(config, clock=SystemClock(), rng=random.Random(7), log_dir=Path("logs")) as fn:
         result = fn.invoke(b'{"records": {}}')
 """

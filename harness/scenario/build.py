@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.load import PayloadSpec, RateProfile, SizeDistribution
+from harness.resources import REFERENCE_ARCHIVER_DIR
 from harness.scenario.model import (
     BackendSpec,
     BackendsSpec,
@@ -119,6 +120,7 @@ class ScenarioBuilder:
             expect=expect,
             replay=replay,
             verify=verify,
+            keep_archive=Path(data["keep_archive"]) if "keep_archive" in data else None,
         )
 
     # --- pipeline -------------------------------------------------------------------------------------------
@@ -182,7 +184,7 @@ class ScenarioBuilder:
         return FunctionSpec(
             name=raw.get("name", "archiver"),
             runtime=raw.get("runtime", "python3.12"),
-            code_dir=Path(raw.get("code_dir", "lambda/")),
+            code_dir=Path(raw["code_dir"]) if "code_dir" in raw else REFERENCE_ARCHIVER_DIR,
             handler=raw.get("handler", "handler.lambda_handler"),
             environment=MappingProxyType(dict(raw.get("env", {}))),
             timeout_seconds=timeout,

@@ -1,4 +1,4 @@
-"""Scenario files: load, validate against scenarios/schema.json, check semantics, report `file:line: problem`.
+"""Scenario files: load, validate against schema.json, check semantics, report `file:line: problem`.
 
 Example::
 
@@ -25,6 +25,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 
 from harness.exits import ExitCode
+from harness.resources import shipped_path
 from harness.scenario.build import build_scenario
 from harness.scenario.limits import clip, size_problem
 from harness.scenario.model import (
@@ -72,7 +73,7 @@ __all__ = [
     "validate_text",
 ]
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "scenarios" / "schema.json"
+SCHEMA_PATH = shipped_path("harness.scenario", "schema.json")
 
 
 class ScenarioError(ValueError):

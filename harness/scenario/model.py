@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from harness.load import PayloadSpec, RateProfile
+from harness.resources import REFERENCE_ARCHIVER_DIR
 
 
 def _empty() -> Mapping[str, Any]:
@@ -58,7 +59,7 @@ class FunctionSpec:
 
     name: str = "archiver"
     runtime: str = "python3.12"
-    code_dir: Path = Path("lambda")
+    code_dir: Path = REFERENCE_ARCHIVER_DIR
     handler: str = "handler.lambda_handler"
     environment: Mapping[str, str] = field(default_factory=_empty)
     timeout_seconds: int = 3
@@ -296,6 +297,7 @@ class Scenario:
     expect: Expectations = field(default_factory=Expectations)
     replay: ReplaySpec | None = None
     verify: VerifySpec = field(default_factory=VerifySpec)
+    keep_archive: Path | None = None  # copy the bucket here after verification
 
     @property
     def run_seconds(self) -> float:

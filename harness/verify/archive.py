@@ -32,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from harness.resources import REFERENCE_ARCHIVER_DIR
 from harness.verify.codec import UndecodableObjectError, decompress, detect_compression
 from harness.verify.content import IdentityError, IdentityExpression, KnownValues, content_key_function
 from harness.verify.formats import (
@@ -47,7 +48,7 @@ from harness.verify.formats import (
 )
 from harness.verify.result import ArchivedDigest, ArchivedObject, ArchiveSnapshot
 
-ARCHIVE_FORMAT_PATH = Path(__file__).resolve().parents[2] / "lambda" / "archive_format.py"
+ARCHIVE_FORMAT_PATH = REFERENCE_ARCHIVER_DIR / "archive_format.py"
 # Error-output types Firehose writes for S3 destinations (spec firehose §6.6); with an unset or
 # expression-led ErrorOutputPrefix, error objects start with one of these.
 ERROR_OUTPUT_TYPES = (
@@ -64,7 +65,7 @@ Reader = Callable[[bytes, ReadContext], Iterator[Item]]
 
 
 def load_archive_format(path: Path = ARCHIVE_FORMAT_PATH) -> ModuleType:
-    """lambda/archive_format.py as a module (reused when already imported from the same file)."""
+    """The archiver's archive_format.py as a module (reused when already imported from the same file)."""
     resolved = path.resolve()
     loaded = sys.modules.get("archive_format")
     if loaded is not None and Path(str(getattr(loaded, "__file__", ""))).resolve() == resolved:

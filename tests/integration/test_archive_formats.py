@@ -153,7 +153,7 @@ def test_harness_v1_reference_archiver(tmp_path: Path, throttled: bool) -> None:
     result = run_in(
         tmp_path,
         throttled=throttled,
-        code_dir=str(ROOT / "lambda"),
+        code_dir=str(ROOT / "harness" / "reference_archiver"),
         handler="handler.lambda_handler",
         duplicates="100",
     )

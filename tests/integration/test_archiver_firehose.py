@@ -34,7 +34,7 @@ from harness.clock import FakeClock
 # The FakeClock moves only when a test says so: streams skip CREATING (test_firehose_api covers it).
 NO_CREATING_PERIOD = ServiceOptions(create_delay_seconds=0)
 
-LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
+LAMBDA_DIR = Path(__file__).resolve().parents[2] / "harness" / "reference_archiver"
 START = datetime(2026, 7, 13, 14, 5, 9, tzinfo=UTC)
 HOUR_PREFIX = "data/year=2026/month=07/day=13/hour=14/"
 _names = itertools.count()

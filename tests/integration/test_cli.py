@@ -33,7 +33,7 @@ def test_up_check_proves_every_part_and_exits_0() -> None:
     done = _run("up", "--check")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "all parts work" in done.stdout
-    for part in ("kafka", "s3", "firehose"):
+    for part in ("kafka", "s3", "firehose", "lambda runtime"):
         assert part in done.stdout
     assert "FAILED" not in done.stdout
 

@@ -59,7 +59,7 @@ def test_old_sdk_archiver_verifies_through_interception(name: str, tmp_path: Pat
             runtime=sdk.runtime,
             code_dir=FIXTURES / sdk.code,
             handler=sdk.handler,
-            archiver=ROOT / "lambda",
+            archiver=ROOT / "harness" / "reference_archiver",
             prefix=PREFIX,
             layers=json.dumps([str(layer) for layer in sdk.layers]),
         ),

@@ -99,7 +99,10 @@ def interception(moto: MotoServer) -> Iterator[Interception]:
 
 def start_function(sdk: Sdk, interception: Interception, moto: MotoServer, log_dir: Path) -> FunctionRuntime:
     code_dir = FIXTURES / sdk.code
-    variables = {"DELIVERY_STREAM_NAME": "archive", "ARCHIVER_CODE_ROOT": str(ROOT / "lambda")}
+    variables = {
+        "DELIVERY_STREAM_NAME": "archive",
+        "ARCHIVER_CODE_ROOT": str(ROOT / "harness" / "reference_archiver"),
+    }
     stack_env = {k: v for k, v in moto.env().items() if k not in RESERVED_KEYS or k in CREDENTIAL_KEYS}
     extra = interception.function_env(
         runtime=sdk.runtime, code_dir=code_dir, stack_env=stack_env, function_variables=variables

@@ -1,7 +1,7 @@
 """Replay against the real parts: archives written by the Firehose emulator (boto3 over HTTP) into moto S3,
 replayed with the real engine into the real embedded Kafka, read back and verified byte for byte.
 
-Archive lines come from the archiver's own lambda/archive_format.py. The Firehose emulator's clock is a
+Archive lines come from the archiver's own archive_format.py. The Firehose emulator's clock is a
 FakeClock set to chosen hours before each flush, so objects land under chosen `hour=` prefixes.
 """
 

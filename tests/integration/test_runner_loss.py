@@ -14,6 +14,7 @@ from harness.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 DROPPING = ROOT / "tests" / "fixtures" / "functions" / "archiver_drops_one"
+ARCHIVER = ROOT / "harness" / "reference_archiver"
 
 PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 SCENARIO = """
@@ -49,7 +50,7 @@ expect:
 def test_a_silently_dropped_record_fails_the_run_and_is_named(tmp_path: Path) -> None:
     path = tmp_path / "drops-one.yaml"
     path.write_text(
-        SCENARIO.format(code_dir=DROPPING, archiver=ROOT / "lambda", partition=1, offset=17, prefix=PREFIX),
+        SCENARIO.format(code_dir=DROPPING, archiver=ARCHIVER, partition=1, offset=17, prefix=PREFIX),
         encoding="utf-8",
     )
     result = run_scenario(load_scenario(path), RunOptions(cwd=ROOT))

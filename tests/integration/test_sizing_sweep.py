@@ -55,7 +55,7 @@ expect:
 @pytest.fixture(scope="module")
 def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sizing") / "sizing-it.yaml"
-    path.write_text(SCENARIO.format(code_dir=ROOT / "lambda"), encoding="utf-8")
+    path.write_text(SCENARIO.format(code_dir=ROOT / "harness" / "reference_archiver"), encoding="utf-8")
     return path
 
 

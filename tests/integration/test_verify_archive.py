@@ -1,6 +1,6 @@
 """The verifier against the real moto S3 server and the real Firehose emulator over HTTP (boto3).
 
-Archive lines are built from records with the archiver's own lambda/archive_format.py, put through Firehose
+Archive lines are built from records with the archiver's own archive_format.py, put through Firehose
 with each compression format, flushed to S3, read back with read_archive and verified against a produced
 ledger. A run that drops one record before archiving must fail and name that record.
 """

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from firehose_writer import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, RetryPolicy, chunk_records
 
-LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
+LAMBDA_DIR = Path(__file__).resolve().parents[2] / "harness" / "reference_archiver"
 _counter = itertools.count()
 
 

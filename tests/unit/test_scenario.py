@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
+from harness.resources import REFERENCE_ARCHIVER_DIR
 from harness.scenario import (
     SCHEMA_PATH,
     BrokerFault,
@@ -111,7 +112,7 @@ def test_smoke_model_is_snake_case_with_aws_cased_settings() -> None:
     assert s.pipeline.firehose.settings["Prefix"] == (
         "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
     )
-    assert s.pipeline.function.code_dir == Path("lambda")
+    assert s.pipeline.function.code_dir == REFERENCE_ARCHIVER_DIR
     assert s.pipeline.backends.kafka.kind == "embedded"
     assert s.load.records == 3000
     assert s.load.expected_records == 3000
