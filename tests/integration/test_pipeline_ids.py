@@ -35,7 +35,6 @@ pipeline:
     BatchSize: 10
 {group}
   function:
-    code_dir: lambda/
     handler: handler.lambda_handler
     timeout: 30
     env: {{DELIVERY_STREAM_NAME: archive}}

@@ -115,7 +115,6 @@ pipeline:
     ProvisionedPollerConfig: {{MinimumPollers: 1, MaximumPollers: 1}}
     MaximumRecordAgeInSeconds: 60
   function:
-    code_dir: lambda/
     handler: handler.lambda_handler
     timeout: 30
     env: {{DELIVERY_STREAM_NAME: archive}}
