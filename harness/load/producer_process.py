@@ -18,6 +18,7 @@ import threading
 import zlib
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -34,6 +35,12 @@ NULL_KEY_STICKY = 1000  # null-key records go to one partition for this many rec
 # (seq, partition, offset, key, value sha256 hex | None, value size, headers, send instant as epoch seconds)
 Headers = tuple[tuple[str, bytes], ...]
 AckRow = tuple[int, int, int, bytes | None, str | None, int, Headers, float]
+
+
+def create_time_ms(sent_at: float) -> int:
+    """Kafka CreateTime for a record sent at epoch `sent_at`: the ledger's `produced_at` (that float as a
+    datetime, to the microsecond) in whole milliseconds, so the two agree exactly."""
+    return round(datetime.fromtimestamp(sent_at, UTC).timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -170,7 +177,7 @@ class _Producer:
                         key=key,
                         partition=partition,
                         headers=list(payload.headers) or None,
-                        timestamp=int(sent_at * 1000),
+                        timestamp=create_time_ms(sent_at),
                         on_delivery=on_delivery,
                     )
                     break

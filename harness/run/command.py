@@ -16,19 +16,21 @@ from pathlib import Path
 
 from rich.console import Console
 
+from harness.backends.kafka.reaper import Reaper
 from harness.clock import SystemClock
 from harness.exits import ExitCode, interrupts_as_keyboard_interrupt
 from harness.progress import make_progress
 from harness.run.external_env import with_external_endpoints
 from harness.run.pipeline import PipelineConfigError, choose_backends
 from harness.run.report_dirs import ReportDirError, claim_explicit_dir, claim_report_dir
+from harness.run.result import RunDiagnostics, RunResult
 from harness.run.session import (
     FUNCTION_LOG_DIR,
     RunInterruptedError,
     RunOptions,
     run_scenario_with_diagnostics,
 )
-from harness.scenario import ScenarioError, load_scenario
+from harness.scenario import Scenario, ScenarioError, load_scenario
 
 REPORTS_ROOT = Path("reports")
 
@@ -75,20 +77,40 @@ def run_command(
         function_log_dir=directory / FUNCTION_LOG_DIR,
         keep_archive=keep_archive,
     )
+    # A fresh report directory fills while the run goes; a killed harness must not leave it half written.
+    reaper = Reaper(directory, remove_dir=True) if fresh else None
     try:
-        with interrupts_as_keyboard_interrupt():
-            result, diagnostics = run_scenario_with_diagnostics(scenario, options)
-    except RunInterruptedError as exc:
-        if fresh:
-            shutil.rmtree(directory, ignore_errors=True)
-        err.print(f"interrupted ({exc}): everything was stopped", highlight=False)
-        return ExitCode.INTERRUPTED
-    except PipelineConfigError as exc:
-        if fresh:
-            shutil.rmtree(directory, ignore_errors=True)
-        print(f"{path}: {exc}", file=sys.stderr)
-        return ExitCode.BAD_INPUT
-    from harness.report import print_summary, write_reports  # noqa: PLC0415 - matplotlib loads slowly
+        try:
+            with interrupts_as_keyboard_interrupt():
+                result, diagnostics = run_scenario_with_diagnostics(scenario, options)
+        except (RunInterruptedError, PipelineConfigError) as exc:
+            if fresh:
+                shutil.rmtree(directory, ignore_errors=True)
+            if isinstance(exc, RunInterruptedError):
+                err.print(f"interrupted ({exc}): everything was stopped", highlight=False)
+                return ExitCode.INTERRUPTED
+            print(f"{path}: {exc}", file=sys.stderr)
+            return ExitCode.BAD_INPUT
+        _print_notes(out, scenario, result, diagnostics, keep_archive)
+        from harness.report import write_reports  # noqa: PLC0415 - matplotlib loads slowly
+
+        written = write_reports(result, directory, junit_path=junit)
+        out.print("reports: " + ", ".join(str(p) for p in written), highlight=False)
+        return ExitCode.OK if result.passed else ExitCode.FAILED
+    finally:
+        if reaper is not None:
+            reaper.release()
+
+
+def _print_notes(
+    out: Console,
+    scenario: Scenario,
+    result: RunResult,
+    diagnostics: RunDiagnostics,
+    keep_archive: Path | None,
+) -> None:
+    """The summary, then what it cannot say: unsettled work, stuck partitions, where the archive was kept."""
+    from harness.report import print_summary  # noqa: PLC0415 - matplotlib loads slowly
 
     print_summary(result, out)
     if not diagnostics.settled and result.error is None and result.stopped_early is None:
@@ -103,6 +125,3 @@ def run_command(
     if diagnostics.kept_objects is not None:
         kept_in = keep_archive or scenario.keep_archive
         out.print(f"archive kept: {diagnostics.kept_objects} objects under {kept_in}/", highlight=False)
-    written = write_reports(result, directory, junit_path=junit)
-    out.print("reports: " + ", ".join(str(p) for p in written), highlight=False)
-    return ExitCode.OK if result.passed else ExitCode.FAILED

@@ -225,6 +225,8 @@ class Pipeline(Backend):
         self._create_resources()
         self.interception = self._make_interception().start()
         self.runtime = self._make_runtime().start()
+        if self._reaper is not None and self.runtime.sandbox_dir is not None:
+            self._reaper.own(self.runtime.sandbox_dir)  # the code copy and /tmp dirs go even after a kill -9
         # Refused AWS calls are noted beside the environments' logs (the function's own error names them too).
         self.interception.notice_path = self.runtime.log_dir / f"{self.runtime.config.name}-aws-front.log"
         self.esm = EventSourceMapping(

@@ -137,6 +137,11 @@ class FunctionRuntime(Backend):
         """Every environment's log so far, one file after another (for tests and small runs)."""
         return "".join(path.read_text(encoding="utf-8", errors="replace") for path in self.log_files())
 
+    @property
+    def sandbox_dir(self) -> Path | None:
+        """Where the code copy, layers and /tmp dirs live while the function runs (None when stopped)."""
+        return self._world.files.root if self._world is not None else None
+
     def log_files(self) -> list[Path]:
         """Every environment's log file so far, in environment order."""
         return self._log.files() if self._log is not None else []

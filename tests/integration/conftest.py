@@ -1,5 +1,5 @@
-"""Shared integration fixtures: embedded Kafka clusters (1 broker; 3 on demand) and one moto server, all
-shared by the session.
+"""Shared integration fixtures: embedded Kafka clusters (1 broker; 3 on demand) shared by the session, and a
+moto server shared by each test module.
 
 Tests that need a topic create their own with a unique name (`unique_topic`), and tests that need a bucket
 their own empty one (`fresh_bucket`), so they can share the servers and stay independent. Tests that break
@@ -43,9 +43,14 @@ def unique_topic(request: pytest.FixtureRequest) -> Callable[[str], str]:
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def moto_server() -> Iterator[MotoServer]:
-    """A real moto server (S3, SQS, SNS) on 127.0.0.1, shared by the whole session."""
+    """A real moto server (S3, SQS, SNS) on 127.0.0.1, shared by one test module.
+
+    Module scope, not session: moto keeps its state per process, and it is reset when the last server of the
+    process stops; a server alive for the whole session would leak its state into the modules that prove each
+    new server starts empty (test_s3_moto_isolation).
+    """
     with MotoServer() as server:
         yield server
 
