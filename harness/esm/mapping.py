@@ -265,7 +265,7 @@ class EventSourceMapping(Backend):
     def _poll_loop(self) -> None:
         try:
             self._poll_until_stopped()
-        except BaseException as exc:  # the error is exposed through poll_error(); stop() still cleans up
+        except BaseException as exc:  # noqa: BLE001 - the thread's error is exposed through poll_error()
             self._error = exc
 
     def _poll_until_stopped(self) -> None:
@@ -474,7 +474,7 @@ class EventSourceMapping(Backend):
         )
         try:
             result: RunResult | BaseException = runner.run(batch)
-        except BaseException as exc:  # surfaced by the poll thread
+        except BaseException as exc:  # noqa: BLE001 - the worker thread hands any error to the poll thread
             result = exc
         with self._lock:
             self._failing.difference_update(tp[1] for tp in batch.partitions)
