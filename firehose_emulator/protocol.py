@@ -160,7 +160,7 @@ class FirehoseProtocol:
             return WireResponse(200, body_out, request_id)
         except FirehoseError as error:
             return WireResponse(error.http_status, error_body(error), request_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the server must answer; any bug becomes AWS's InternalFailure
             return WireResponse(500, error_body(InternalFailure(f"{type(exc).__name__}: {exc}")), request_id)
 
     @staticmethod

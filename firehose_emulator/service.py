@@ -63,6 +63,9 @@ RECORD_ID_RANDOM_BYTES = 157  # + 8 counter bytes = 165 bytes = 220 base64 chara
 RECORD_ID_CHARS = 220
 SLOW_DOWN = "Slow down."
 
+# Per record of one call: the (ErrorCode, ErrorMessage) it fails with, or None when it is stored.
+RecordFailures = list[tuple[str, str] | None]
+
 
 class RecordOutcome(NamedTuple):
     """One PutRecordBatch entry: a record id, or an error code and message."""
@@ -388,37 +391,64 @@ class FirehoseService:
         started = self.clock.monotonic()
         stream, dropping = self._writable(region, name)
         sizes = [len(data) for data in records]
-        total = sum(sizes)
-        if total > MAX_BATCH_BYTES:
+        if sum(sizes) > MAX_BATCH_BYTES:
             raise error_for_code(self.options.batch_size_error_code, "Records size exceeds 4 MB limit")
+        if stream.faults.latency_seconds:
+            self.clock.sleep(stream.faults.latency_seconds)
+        failures = self._injected_failures(stream, records, dropping, api, started)
+        if self.options.enforce_throughput_quota or stream.faults.quota is not None:
+            failures = self._throttle(stream, sizes, failures)
+        return self._store_outcomes(stream, records, failures, dropping=dropping, api=api, started=started)
+
+    def _injected_failures(
+        self, stream: StreamRecord, records: Sequence[bytes], dropping: bool, api: str, started: float
+    ) -> RecordFailures | None:
+        """Apply armed faults: raise an injected call error, or pick the records that fail (None: none)."""
         faults = stream.faults
-        if faults.latency_seconds:
-            self.clock.sleep(faults.latency_seconds)
-        failures: list[tuple[str, str] | None] | None = None
-        if faults.armed:
-            call_failure = faults.take_call_failure()
-            if call_failure is not None:
-                if call_failure.store:
-                    self._accept(stream, records, dropping, api, started)
-                raise error_for_code(call_failure.code, call_failure.message)
-            with self._rng_lock:
-                failures = faults.record_failures(records, self._rng)
-        if self.options.enforce_throughput_quota or faults.quota is not None:
-            with stream.lock:
-                fit = stream.window.admit(self.clock.monotonic(), self._quota(stream), sizes)
-            if fit is None:
-                stream.metrics.add("ThrottledRecords", len(records))
-                raise error_for_code("ServiceUnavailableException", SLOW_DOWN)
-            if fit < len(records):
-                failures = list(failures) if failures is not None else [None] * len(records)
-                for index in range(fit, len(records)):
-                    if failures[index] is None:
-                        failures[index] = ("ServiceUnavailableException", SLOW_DOWN)
-                stream.metrics.add("ThrottledRecords", len(records) - fit)
+        if not faults.armed:
+            return None
+        call_failure = faults.take_call_failure()
+        if call_failure is not None:
+            if call_failure.store:
+                self._accept(stream, records, dropping, api, started)
+            raise error_for_code(call_failure.code, call_failure.message)
+        with self._rng_lock:
+            return faults.record_failures(records, self._rng)
+
+    def _throttle(
+        self, stream: StreamRecord, sizes: list[int], failures: RecordFailures | None
+    ) -> RecordFailures | None:
+        """Apply the throughput quota: throttle the whole call, or fail the records past what fits."""
+        with stream.lock:
+            fit = stream.window.admit(self.clock.monotonic(), self._quota(stream), sizes)
+        if fit is None:
+            stream.metrics.add("ThrottledRecords", len(sizes))
+            raise error_for_code("ServiceUnavailableException", SLOW_DOWN)
+        if fit == len(sizes):
+            return failures
+        failures = list(failures) if failures is not None else [None] * len(sizes)
+        for index in range(fit, len(sizes)):
+            if failures[index] is None:
+                failures[index] = ("ServiceUnavailableException", SLOW_DOWN)
+        stream.metrics.add("ThrottledRecords", len(sizes) - fit)
+        return failures
+
+    def _store_outcomes(
+        self,
+        stream: StreamRecord,
+        records: Sequence[bytes],
+        failures: RecordFailures | None,
+        *,
+        dropping: bool,
+        api: str,
+        started: float,
+    ) -> BatchResult:
+        """Store the records that did not fail and answer one outcome per record."""
+        encrypted = stream.encryption.status == "ENABLED"
         if failures is None:
             outcomes = [RecordOutcome(record_id) for record_id in self._record_ids(len(records))]
             self._accept(stream, records, dropping, api, started)
-            return BatchResult(outcomes, 0, stream.encryption.status == "ENABLED")
+            return BatchResult(outcomes, 0, encrypted)
         accepted: list[bytes] = []
         outcomes = []
         ids = iter(self._record_ids(sum(1 for failure in failures if failure is None)))
@@ -429,7 +459,7 @@ class FirehoseService:
             else:
                 outcomes.append(RecordOutcome(None, failure[0], failure[1]))
         self._accept(stream, accepted, dropping, api, started)
-        return BatchResult(outcomes, len(records) - len(accepted), stream.encryption.status == "ENABLED")
+        return BatchResult(outcomes, len(records) - len(accepted), encrypted)
 
     def _accept(
         self, stream: StreamRecord, records: Sequence[bytes], dropping: bool, api: str, started: float

@@ -142,16 +142,7 @@ class ShapeValidator:
         elif kind in ("integer", "long"):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SerializationException(f"Expected an integer at '{path}'")
-            if "min" in meta and value < meta["min"]:
-                found.append(
-                    violation(
-                        str(value), path, f"Member must have value greater than or equal to {meta['min']}"
-                    )
-                )
-            if "max" in meta and value > meta["max"]:
-                found.append(
-                    violation(str(value), path, f"Member must have value less than or equal to {meta['max']}")
-                )
+            self._integer(meta, value, path, found)
         elif kind == "boolean":
             if not isinstance(value, bool):
                 raise SerializationException(f"Expected a boolean at '{path}'")
@@ -159,15 +150,28 @@ class ShapeValidator:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise SerializationException(f"Expected epoch seconds at '{path}'")
         elif kind == "blob":
-            length = len(value) if isinstance(value, bytes | str) else 0
-            if "max" in meta and length > meta["max"]:
-                found.append(
-                    violation(
-                        blob_repr(length),
-                        path,
-                        f"Member must have length less than or equal to {meta['max']}",
-                    )
+            self._blob(meta, value, path, found)
+
+    @staticmethod
+    def _integer(meta: dict[str, Any], value: int, path: str, found: list[str]) -> None:
+        if "min" in meta and value < meta["min"]:
+            found.append(
+                violation(str(value), path, f"Member must have value greater than or equal to {meta['min']}")
+            )
+        if "max" in meta and value > meta["max"]:
+            found.append(
+                violation(str(value), path, f"Member must have value less than or equal to {meta['max']}")
+            )
+
+    @staticmethod
+    def _blob(meta: dict[str, Any], value: Any, path: str, found: list[str]) -> None:
+        length = len(value) if isinstance(value, bytes | str) else 0
+        if "max" in meta and length > meta["max"]:
+            found.append(
+                violation(
+                    blob_repr(length), path, f"Member must have length less than or equal to {meta['max']}"
                 )
+            )
 
     @staticmethod
     def _string(meta: dict[str, Any], value: str, path: str, found: list[str]) -> None:

@@ -253,7 +253,7 @@ class FaultTimeline:
                     self.injectors.end(fault)
                 else:
                     self.injectors.start(fault, t)
-            except Exception as exc:  # the run goes on; the event says what failed
+            except Exception as exc:  # noqa: BLE001 - the run goes on; the event says what failed
                 self._record(FaultEvent(t, f"{label}: failed: {type(exc).__name__}: {exc}", ok=False))
             else:
                 self._record(FaultEvent(t, label, ok=True))

@@ -103,7 +103,7 @@ class InProcessInvoker:
             value = self._handler(json.loads(event), context)
             payload = json.dumps(value).encode("utf-8")
             ok, error_type = True, None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the user's handler may raise anything; Lambda reports it
             payload = json.dumps(
                 {
                     "errorMessage": str(exc),

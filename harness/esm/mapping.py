@@ -38,8 +38,6 @@ import random
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from harness.clock import Clock, random_uuid
@@ -49,6 +47,7 @@ from harness.esm.event_builder import EventSource, KafkaRecord, SchemaFormats
 from harness.esm.filters import RecordFilter
 from harness.esm.invoker import Invoker
 from harness.esm.knobs import EsmKnobs
+from harness.esm.mapping_state import CommitEvent, Observed, PartitionProgress
 from harness.esm.poller import KafkaLog
 from harness.esm.retry import AttemptLog, BatchRunner, FailureReport, RunResult
 from harness.esm.scaling import Autoscaler, PollerModel, ScaleEvent
@@ -60,15 +59,6 @@ _MAX_POLL_MS = 100  # the longest the poll thread blocks at a time
 # A finishing worker releases its partitions (often with a due backlog) but cannot interrupt a Kafka poll:
 # while any worker is busy, Kafka is polled in slices this short.
 _BUSY_POLL_MS = 10
-
-
-@dataclass(frozen=True)
-class CommitEvent:
-    """An offset committed for the mapping's group (offset = next record to read)."""
-
-    at: datetime
-    partition: int
-    offset: int
 
 
 class EventSourceMapping(Backend):
@@ -116,23 +106,13 @@ class EventSourceMapping(Backend):
         self._schema = schema
         self._filter = RecordFilter(self._config.filter_patterns, self._knobs)
         self._lock = threading.Lock()
-        self._invocations: list[AttemptLog] = []
-        self._commits: list[CommitEvent] = []
-        self._committed: dict[int, int] = {}
-        self._reports: list[FailureReport] = []
-        self._stuck: set[int] = set()
-        self._failing: set[int] = set()
+        self._seen = Observed()  # under _lock
+        self._progress = PartitionProgress()  # the poll thread's alone
         self._done: queue.SimpleQueue[tuple[Batch, dict[int, int], RunResult | BaseException]] = (
             queue.SimpleQueue()
         )
         self._pending_commits: queue.SimpleQueue[tuple[int, int, int]] = queue.SimpleQueue()
-        self._scale_events: list[ScaleEvent] = []
         self._autoscaler: Autoscaler | None = None
-        self._resume: dict[int, int] = {}  # next offset to read as of the last commit (or the start)
-        self._epoch: dict[int, int] = {}  # bumped when a rebalance takes a partition from its batch
-        self._in_flight: set[int] = set()
-        self._parked: set[int] = set()  # not fetched until their pre-scale batch resolves
-        self._unpark: set[int] = set()
         self._stopping = threading.Event()
         self._worker_done = threading.Event()  # set after a worker queued its result on `_done`
         self._log: KafkaLog | None = None
@@ -142,7 +122,6 @@ class EventSourceMapping(Backend):
         self._batchers: list[Batcher] = []
         self.model: PollerModel | None = None
         self._error: BaseException | None = None
-        self._next_offset: dict[int, int] = {}
 
     # --- observation -------------------------------------------------------------------------------------
     @property
@@ -153,32 +132,32 @@ class EventSourceMapping(Backend):
     def invocations(self) -> list[AttemptLog]:
         """Every attempt so far, in completion order."""
         with self._lock:
-            return list(self._invocations)
+            return list(self._seen.invocations)
 
     def commits(self) -> list[CommitEvent]:
         """Every commit so far, in order."""
         with self._lock:
-            return list(self._commits)
+            return list(self._seen.commits)
 
     def committed_offsets(self) -> dict[int, int]:
         """Latest committed offset (next to read) per partition."""
         with self._lock:
-            return dict(self._committed)
+            return dict(self._seen.committed)
 
     def failure_reports(self) -> list[FailureReport]:
         """Reports sent (or, without a destination, that would have been sent)."""
         with self._lock:
-            return list(self._reports)
+            return list(self._seen.reports)
 
     def stuck_partitions(self) -> set[int]:
         """Partitions whose batch is blocked or whose latest attempt failed (a poison pill holds them)."""
         with self._lock:
-            return set(self._stuck) | set(self._failing)
+            return set(self._seen.stuck) | set(self._seen.failing)
 
     def scale_events(self) -> list[ScaleEvent]:
         """Every applied poller change (`simulate_autoscaling`), in order."""
         with self._lock:
-            return list(self._scale_events)
+            return list(self._seen.scale_events)
 
     def poll_error(self) -> BaseException | None:
         """The exception that stopped the poll thread, if any."""
@@ -198,14 +177,12 @@ class EventSourceMapping(Backend):
         if self._config.starting_position == "LATEST" and self._knobs.startup_delay_ms:
             self._clock.sleep(self._knobs.startup_delay_ms / 1000)
         start = log.position_at(self._config.starting_position, self._config.starting_position_timestamp)
-        self._next_offset = {}
+        positions: dict[int, int] = {}
         for partition, committed in log.committed().items():
             position = committed if committed is not None else start[partition]  # existing commits win
             log.seek(partition, position)
-            self._next_offset[partition] = position
-        self._resume = dict(self._next_offset)
-        self._epoch = dict.fromkeys(partitions, 0)
-        self._in_flight, self._parked, self._unpark = set(), set(), set()
+            positions[partition] = position
+        self._progress = PartitionProgress.starting_at(positions, partitions)
         model = self.model = PollerModel.for_config(self._config, self._knobs, partitions)
         self._autoscaler = Autoscaler(model, self._knobs, now=self._clock.monotonic())
         self._batchers = [self._new_batcher() for _ in range(model.pollers)]
@@ -265,7 +242,7 @@ class EventSourceMapping(Backend):
     def _poll_loop(self) -> None:
         try:
             self._poll_until_stopped()
-        except BaseException as exc:  # the error is exposed through poll_error(); stop() still cleans up
+        except BaseException as exc:  # noqa: BLE001 - the thread's error is exposed through poll_error()
             self._error = exc
 
     def _poll_until_stopped(self) -> None:
@@ -295,7 +272,7 @@ class EventSourceMapping(Backend):
     def _queue_records(self, records: list[KafkaRecord]) -> None:
         """Filter and queue one poll's records (they arrived together: one arrival time)."""
         now = self._clock.monotonic()
-        parked, next_offset, keep = self._parked, self._next_offset, self._filter.keep
+        parked, next_offset, keep = self._progress.parked, self._progress.next_offset, self._filter.keep
         batchers: dict[int, Batcher] = {}
         for record in records:
             partition = record.partition
@@ -319,8 +296,8 @@ class EventSourceMapping(Backend):
                     break
                 dispatched += 1
                 partitions = {tp[1] for tp in batch.partitions}
-                self._in_flight.update(partitions)
-                pool.submit(self._run_batch, batch, {p: self._epoch[p] for p in partitions})
+                self._progress.in_flight.update(partitions)
+                pool.submit(self._run_batch, batch, {p: self._progress.epoch[p] for p in partitions})
         return dispatched
 
     def _max_concurrency(self) -> int:
@@ -338,42 +315,44 @@ class EventSourceMapping(Backend):
         change = self._autoscaler.last_applied
         assert change is not None
         before, self.model = self.model.pollers, self.model.with_pollers(pollers)
-        in_flight = tuple(sorted(self._in_flight))
+        in_flight = tuple(sorted(self._progress.in_flight))
         rebalanced = in_flight if self._knobs.rebalance_on_scale else ()
         for partition in rebalanced:
-            self._epoch[partition] += 1  # the old owner's commits for this batch are now void
+            self._progress.epoch[partition] += 1  # the old owner's commits for this batch are now void
         with self._lock:
-            stuck = set(self._stuck)
+            stuck = set(self._seen.stuck)
         fetching = self._log.fetching()
         for partition in self.model.partitions:
-            if partition in self._in_flight or partition in stuck:
-                self._parked.add(partition)
+            if partition in self._progress.in_flight or partition in stuck:
+                self._progress.parked.add(partition)
                 continue
-            self._next_offset[partition] = self._resume[partition]  # queued records are re-read
+            self._progress.next_offset[partition] = self._progress.resume[
+                partition
+            ]  # queued records are re-read
             if partition in fetching:
-                self._log.seek(partition, self._resume[partition])
+                self._log.seek(partition, self._progress.resume[partition])
         self._batchers = [self._new_batcher() for _ in range(pollers)]
         event = ScaleEvent(self._clock.now(), before, pollers, change.lag, in_flight, rebalanced)
         with self._lock:
-            self._scale_events.append(event)
+            self._seen.scale_events.append(event)
 
     def _lag(self) -> int:
         assert self._log is not None
         ends = self._log.end_offsets()
-        return sum(max(0, end - self._resume.get(p, end)) for p, end in ends.items())
+        return sum(max(0, end - self._progress.resume.get(p, end)) for p, end in ends.items())
 
     def _resume_unparked(self) -> None:
         """Partitions whose pre-scale batch resolved fetch again from their last commit."""
         assert self._log is not None
-        if not self._unpark:
+        if not self._progress.unpark:
             return
         fetching = self._log.fetching()
-        for partition in sorted(self._unpark & self._parked):
-            self._parked.discard(partition)
-            self._next_offset[partition] = self._resume[partition]
+        for partition in sorted(self._progress.unpark & self._progress.parked):
+            self._progress.parked.discard(partition)
+            self._progress.next_offset[partition] = self._progress.resume[partition]
             if partition in fetching:
-                self._log.seek(partition, self._resume[partition])
-        self._unpark.clear()
+                self._log.seek(partition, self._progress.resume[partition])
+        self._progress.unpark.clear()
 
     def _wait_ms(self, now: float, busy: int) -> int:
         """How long the poll thread may block: until the next batch window is due, at most 100 ms.
@@ -400,9 +379,9 @@ class EventSourceMapping(Backend):
         limit = max(1, self._config.batch_size) * _BACKLOG_BATCHES
         wanted = {
             p for p in self.model.partitions if self._batcher_for(p).pending((self._config.topic, p)) >= limit
-        } | self._parked
+        } | self._progress.parked
         if wanted != held_back:
-            self._log.fetch_only(set(self.model.partitions) - wanted, self._next_offset)
+            self._log.fetch_only(set(self.model.partitions) - wanted, self._progress.next_offset)
         return wanted
 
     def _drain_done(self) -> int:
@@ -415,15 +394,17 @@ class EventSourceMapping(Backend):
             finished += 1
             if isinstance(result, BaseException):
                 raise result
-            self._in_flight.difference_update(epochs)
-            stale = {p for p, epoch in epochs.items() if epoch != self._epoch[p]}
-            self._unpark.update(p for p in epochs if p in stale or (self._topic(), p) not in result.blocked)
+            self._progress.in_flight.difference_update(epochs)
+            stale = {p for p, epoch in epochs.items() if epoch != self._progress.epoch[p]}
+            self._progress.unpark.update(
+                p for p in epochs if p in stale or (self._topic(), p) not in result.blocked
+            )
             if result.abandoned:
                 continue
             for tp in batch.partitions:
                 if tp in result.blocked and tp[1] not in stale:
                     with self._lock:
-                        self._stuck.add(tp[1])
+                        self._seen.stuck.add(tp[1])
                 else:
                     self._batcher_for(tp[1]).release(tp)
 
@@ -438,23 +419,23 @@ class EventSourceMapping(Backend):
                 partition, offset, epoch = self._pending_commits.get_nowait()
             except queue.Empty:
                 break
-            if epoch != self._epoch[partition]:
+            if epoch != self._progress.epoch[partition]:
                 continue  # a rebalance took the partition from this batch: the new owner redelivers it
             offsets[partition] = max(offset, offsets.get(partition, offset))
         for partition, offset in offsets.items():
-            self._resume[partition] = max(offset, self._resume.get(partition, offset))
+            self._progress.resume[partition] = max(offset, self._progress.resume.get(partition, offset))
         if self._knobs.commit_offset_convention == "last_processed":
             offsets = {p: o - 1 for p, o in offsets.items()}
         with self._lock:
-            offsets = {p: o for p, o in offsets.items() if o > self._committed.get(p, -1)}
+            offsets = {p: o for p, o in offsets.items() if o > self._seen.committed.get(p, -1)}
         if not offsets:
             return
         self._log.commit(offsets)
         now = self._clock.now()
         with self._lock:
             for partition, offset in sorted(offsets.items()):
-                self._committed[partition] = offset
-                self._commits.append(CommitEvent(now, partition, offset))
+                self._seen.committed[partition] = offset
+                self._seen.commits.append(CommitEvent(now, partition, offset))
 
     # --- workers -----------------------------------------------------------------------------------------
     def _run_batch(self, batch: Batch, epochs: dict[int, int]) -> None:
@@ -474,25 +455,25 @@ class EventSourceMapping(Backend):
         )
         try:
             result: RunResult | BaseException = runner.run(batch)
-        except BaseException as exc:  # surfaced by the poll thread
+        except BaseException as exc:  # noqa: BLE001 - the worker thread hands any error to the poll thread
             result = exc
         with self._lock:
-            self._failing.difference_update(tp[1] for tp in batch.partitions)
+            self._seen.failing.difference_update(tp[1] for tp in batch.partitions)
         self._done.put((batch, epochs, result))
         self._worker_done.set()
 
     def _record_attempt(self, attempt: AttemptLog) -> None:
         partitions = {int(key.rsplit("-", 1)[1]) for key in attempt.spans}
         with self._lock:
-            self._invocations.append(attempt)
+            self._seen.invocations.append(attempt)
             if attempt.outcome in ("ok",):
-                self._failing.difference_update(partitions)
+                self._seen.failing.difference_update(partitions)
             else:
-                self._failing.update(partitions)
+                self._seen.failing.update(partitions)
 
     def _report(self, report: FailureReport) -> None:
         with self._lock:
-            self._reports.append(report)
+            self._seen.reports.append(report)
         if self._destination is not None:
             ctx = RecordContext(
                 self.function_arn, self.source, self._knobs, self._clock.now(), random_uuid(self._rng)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.esm.event_builder import KafkaRecord
 from harness.esm.knobs import EsmKnobs
@@ -48,7 +49,11 @@ def parse_batch_response(payload: bytes, records: Iterable[KafkaRecord], knobs: 
         return SUCCESS
     if not isinstance(failures, list):
         return _invalid("batchItemFailures is not a list", knobs, malformed=True)
-    present = {(r.map_key, r.offset) for r in records}
+    return _partial(failures, {(r.map_key, r.offset) for r in records}, knobs)
+
+
+def _partial(failures: list[Any], present: set[tuple[str, int]], knobs: EsmKnobs) -> BatchResponse:
+    """The lowest failed offset per partition, or `invalid` when an item names no record of the event."""
     lowest: dict[str, int] = {}
     for item in failures:
         identifier = item.get("itemIdentifier") if isinstance(item, dict) else None

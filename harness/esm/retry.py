@@ -150,28 +150,12 @@ class BatchRunner:
         while True:
             if self._stopping():
                 raise AbandonedError
-            records = [r for r in records if (r.topic, r.partition) not in result.blocked]
-            kept = self._drop_aged(records)
-            if len(kept) != len(records):
-                records, event = kept, None
+            records, event = self._still_due(records, event, result)
             if not records and not self._knobs.invoke_on_empty_batch:
                 return
             body = event if event is not None else self._event(records)
-            started = self._clock.monotonic()
-            outcome = self._invoker.invoke(body)
             attempts += 1
-            verdict = self._verdict(outcome, records)
-            self._log(
-                AttemptLog(
-                    outcome.request_id,
-                    _spans(records),
-                    attempts,
-                    verdict[0],
-                    outcome.duration_ms,
-                    outcome.error_type,
-                    started,
-                )
-            )
+            outcome, verdict = self._invoke(records, body, attempts)
             if verdict[0] == "ok":
                 self._done(records)
                 return
@@ -190,6 +174,36 @@ class BatchRunner:
                 return
             if self._knobs.retry_backoff_ms:
                 self._clock.sleep(self._knobs.retry_backoff_ms / 1000)
+
+    def _still_due(
+        self, records: list[KafkaRecord], event: bytes | None, result: RunResult
+    ) -> tuple[list[KafkaRecord], bytes | None]:
+        """Drop records of blocked partitions and too-old records; the event is kept only if none aged out."""
+        records = [r for r in records if (r.topic, r.partition) not in result.blocked]
+        kept = self._drop_aged(records)
+        if len(kept) != len(records):
+            return kept, None
+        return records, event
+
+    def _invoke(
+        self, records: list[KafkaRecord], body: bytes, attempt: int
+    ) -> tuple[InvocationOutcome, tuple[str, dict[str, int]]]:
+        """Invoke the function once with `body`, log the attempt, and return its outcome and verdict."""
+        started = self._clock.monotonic()
+        outcome = self._invoker.invoke(body)
+        verdict = self._verdict(outcome, records)
+        self._log(
+            AttemptLog(
+                outcome.request_id,
+                _spans(records),
+                attempt,
+                verdict[0],
+                outcome.duration_ms,
+                outcome.error_type,
+                started,
+            )
+        )
+        return outcome, verdict
 
     def _verdict(self, outcome: InvocationOutcome, records: list[KafkaRecord]) -> tuple[str, dict[str, int]]:
         if not outcome.ok:

@@ -24,7 +24,7 @@ from multiprocessing.synchronize import Event
 from typing import Any
 
 from harness.clock import Clock
-from harness.load.payload import PayloadGenerator
+from harness.load.payload import Payload, PayloadGenerator
 from harness.load.profile import RateProfile
 
 BATCH_SECONDS = 0.05  # real seconds between batches sent to the parent
@@ -143,9 +143,8 @@ class _Producer:
         self.rows.append((seq, msg.partition(), msg.offset(), msg.key(), digest, size, headers, sent_at))
 
     def run(self, go: Go) -> None:
-        job, clock, producer, fifos = self.job, go.clock, self.producer, self.fifos
-        payloads, topic, partitions = job.payloads, job.topic, self.partitions
-        produce, poll, on_delivery = producer.produce, producer.poll, self._on_delivery
+        job, clock, poll, send = self.job, go.clock, self.producer.poll, self._send
+        payloads = job.payloads
         origin = clock.monotonic()
         epoch = clock.now().timestamp() - origin  # epoch seconds = epoch + clock.monotonic()
         sent_per_second: list[int] = []
@@ -161,28 +160,7 @@ class _Producer:
                         break
                 clock.sleep(due - (now - origin))
                 now = clock.monotonic()
-            payload = payloads.next()
-            key = payload.key
-            if key is None:
-                partition = (payload.seq // NULL_KEY_STICKY) % partitions
-            else:
-                partition = zlib.crc32(key) % partitions
-            sent_at = epoch + now
-            fifos[partition].append((payload.seq, sent_at, payload.headers))
-            while True:
-                try:
-                    produce(
-                        topic,
-                        value=payload.value,
-                        key=key,
-                        partition=partition,
-                        headers=list(payload.headers) or None,
-                        timestamp=create_time_ms(sent_at),
-                        on_delivery=on_delivery,
-                    )
-                    break
-                except BufferError:  # librdkafka's queue is full: serve reports until there is room
-                    poll(0.01)
+            send(payloads.next(), epoch + now)
             second = int(now - origin)
             while len(sent_per_second) <= second:
                 sent_per_second.append(0)
@@ -194,13 +172,40 @@ class _Producer:
                     next_batch = now + BATCH_SECONDS * _speed(clock)
                     if self._flush_batch(sent_per_second):
                         break
+        self._drain(sent_per_second)
+        elapsed = clock.monotonic() - origin
+        self.conn.send(("done", sent, self.failed, elapsed, tuple(self.errors), tuple(sent_per_second)))
+
+    def _send(self, payload: Payload, sent_at: float) -> None:
+        """Queue one record on its partition (key hash; sticky runs for null keys), waiting for queue room."""
+        key = payload.key
+        if key is None:
+            partition = (payload.seq // NULL_KEY_STICKY) % self.partitions
+        else:
+            partition = zlib.crc32(key) % self.partitions
+        self.fifos[partition].append((payload.seq, sent_at, payload.headers))
+        while True:
+            try:
+                self.producer.produce(
+                    self.job.topic,
+                    value=payload.value,
+                    key=key,
+                    partition=partition,
+                    headers=list(payload.headers) or None,
+                    timestamp=create_time_ms(sent_at),
+                    on_delivery=self._on_delivery,
+                )
+                return
+            except BufferError:  # librdkafka's queue is full: serve reports until there is room
+                self.producer.poll(0.01)
+
+    def _drain(self, sent_per_second: list[int]) -> None:
+        """Wait for outstanding acknowledgements, passing them on as they come, then send the last rows."""
         for _ in range(FLUSH_SECONDS):  # bounded: a dead broker must not hold the run forever
-            if producer.flush(1.0) == 0:
+            if self.producer.flush(1.0) == 0:
                 break
             self._flush_batch(sent_per_second)
         self._flush_batch(sent_per_second)
-        elapsed = clock.monotonic() - origin
-        self.conn.send(("done", sent, self.failed, elapsed, tuple(self.errors), tuple(sent_per_second)))
 
     def _flush_batch(self, sent_per_second: list[int]) -> bool:
         """Send the acknowledged rows to the parent; True when the parent asked to stop or went away."""

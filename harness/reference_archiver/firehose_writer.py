@@ -130,6 +130,34 @@ def _sdk_retries(response: dict[str, Any]) -> int:
     return int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
 
 
+@dataclass
+class _Failures:
+    """The lines one attempt did not deliver, and how many failed with each error code."""
+
+    indices: list[int] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+
+    def add(self, indices: Sequence[int], code: str, stats: DeliveryStats) -> None:
+        """Record `indices` as failed with `code`, here and in the invocation's totals."""
+        self.indices.extend(indices)
+        self.errors[code] += len(indices)
+        stats.failures[code] += len(indices)
+
+
+def _collect_entry_failures(
+    response: dict[str, Any], indices: list[int], failures: _Failures, stats: DeliveryStats
+) -> None:
+    """Add the lines of a PutRecordBatch answer that got an ErrorCode or no RecordId."""
+    entries = response.get("RequestResponses", [])
+    if len(entries) != len(indices):
+        # Unknown which entries landed: retry all (duplicates are identifiable, loss is not).
+        failures.add(indices, "MalformedResponse", stats)
+        return
+    for index, entry in zip(indices, entries, strict=True):
+        if entry.get("ErrorCode") or not entry.get("RecordId"):
+            failures.add([index], str(entry.get("ErrorCode") or "MissingRecordId"), stats)
+
+
 class FirehoseWriter:
     """Puts lines into one delivery stream through a boto3 Firehose client, retrying what failed."""
 
@@ -152,68 +180,79 @@ class FirehoseWriter:
         """Deliver every line or raise DeliveryError naming how many were not delivered and why."""
         stats = DeliveryStats(lines=len(lines), bytes=sum(len(line) for line in lines))
         pending = list(range(len(lines)))
-        last_errors: Counter[str] = Counter()
         while pending:
             stats.attempts += 1
-            failed: list[int] = []
-            last_errors = Counter()
-            chunks = [[pending[i] for i in chunk] for chunk in chunk_records([lines[i] for i in pending])]
-            for position, indices in enumerate(chunks):
-                stats.puts += 1
-                try:
-                    response = self.client.put_record_batch(
-                        DeliveryStreamName=self.stream_name, Records=[{"Data": lines[i]} for i in indices]
-                    )
-                except ClientError as exc:
-                    code, status = _error_code(exc)
-                    stats.sdk_retries += _sdk_retries(exc.response)
-                    stats.failures[code] += len(indices)
-                    if code not in RETRYABLE_CALL_CODES and status < 500:
-                        message = exc.response.get("Error", {}).get("Message", str(exc))
-                        undelivered = sorted(failed + [i for later in chunks[position:] for i in later])
-                        raise NonRetryableError(
-                            f"Firehose stream {self.stream_name!r} refused PutRecordBatch: {code}: {message} "
-                            f"({len(undelivered)} of {len(lines)} archive lines undelivered, not retried)",
-                            undelivered,
-                            stats,
-                        ) from exc
-                    failed.extend(indices)
-                    last_errors[code] += len(indices)
-                    continue
-                except (ConnectionError, HTTPClientError) as exc:
-                    code = type(exc).__name__
-                    stats.failures[code] += len(indices)
-                    failed.extend(indices)
-                    last_errors[code] += len(indices)
-                    continue
-                stats.sdk_retries += _sdk_retries(response)
-                entries = response.get("RequestResponses", [])
-                if len(entries) != len(indices):
-                    # Unknown which entries landed: retry all (duplicates are identifiable, loss is not).
-                    failed.extend(indices)
-                    last_errors["MalformedResponse"] += len(indices)
-                    stats.failures["MalformedResponse"] += len(indices)
-                    continue
-                for index, entry in zip(indices, entries, strict=True):
-                    if entry.get("ErrorCode") or not entry.get("RecordId"):
-                        code = str(entry.get("ErrorCode") or "MissingRecordId")
-                        failed.append(index)
-                        last_errors[code] += 1
-                        stats.failures[code] += 1
-            pending = sorted(failed)
-            if not pending:
-                break
-            if stats.attempts >= self.policy.max_attempts:
-                message = self._give_up(pending, lines, last_errors, "retries exhausted", stats)
-                raise DeliveryError(message, pending, stats)
-            delay = self.uniform() * self.policy.backoff_cap(stats.attempts)
-            if remaining_ms() - delay * 1000 < self.policy.safety_margin_ms:
-                message = self._give_up(pending, lines, last_errors, "invocation time nearly used up", stats)
-                raise DeliveryError(message, pending, stats)
-            stats.retried_lines += len(pending)
-            stats.backoff_s += delay
-            self.sleep(delay)
+            failures = self._send_once(lines, pending, stats)
+            pending = sorted(failures.indices)
+            if pending:
+                self._back_off_or_give_up(pending, lines, failures.errors, stats, remaining_ms)
         return stats
+
+    def _send_once(self, lines: Sequence[bytes], pending: list[int], stats: DeliveryStats) -> _Failures:
+        """One attempt: put every pending line, in calls within Firehose's limits; return what failed."""
+        failures = _Failures()
+        chunks = [[pending[i] for i in chunk] for chunk in chunk_records([lines[i] for i in pending])]
+        for position, indices in enumerate(chunks):
+            stats.puts += 1
+            try:
+                response = self.client.put_record_batch(
+                    DeliveryStreamName=self.stream_name, Records=[{"Data": lines[i]} for i in indices]
+                )
+            except ClientError as exc:
+                self._call_refused(exc, indices, failures, stats, unsent=chunks[position:], total=len(lines))
+                continue
+            except (ConnectionError, HTTPClientError) as exc:
+                failures.add(indices, type(exc).__name__, stats)
+                continue
+            stats.sdk_retries += _sdk_retries(response)
+            _collect_entry_failures(response, indices, failures, stats)
+        return failures
+
+    def _call_refused(
+        self,
+        exc: ClientError,
+        indices: list[int],
+        failures: _Failures,
+        stats: DeliveryStats,
+        *,
+        unsent: Sequence[list[int]],
+        total: int,
+    ) -> None:
+        """Count a whole-call error as lines to retry, or raise NonRetryableError when no retry can help."""
+        code, status = _error_code(exc)
+        stats.sdk_retries += _sdk_retries(exc.response)
+        if code in RETRYABLE_CALL_CODES or status >= 500:
+            failures.add(indices, code, stats)
+            return
+        stats.failures[code] += len(indices)
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        undelivered = sorted(failures.indices + [i for chunk in unsent for i in chunk])
+        raise NonRetryableError(
+            f"Firehose stream {self.stream_name!r} refused PutRecordBatch: {code}: {message} "
+            f"({len(undelivered)} of {total} archive lines undelivered, not retried)",
+            undelivered,
+            stats,
+        ) from exc
+
+    def _back_off_or_give_up(
+        self,
+        pending: list[int],
+        lines: Sequence[bytes],
+        errors: Counter[str],
+        stats: DeliveryStats,
+        remaining_ms: Callable[[], int],
+    ) -> None:
+        """Sleep a full-jitter backoff, or raise DeliveryError when out of attempts or invocation time."""
+        if stats.attempts >= self.policy.max_attempts:
+            message = self._give_up(pending, lines, errors, "retries exhausted", stats)
+            raise DeliveryError(message, pending, stats)
+        delay = self.uniform() * self.policy.backoff_cap(stats.attempts)
+        if remaining_ms() - delay * 1000 < self.policy.safety_margin_ms:
+            message = self._give_up(pending, lines, errors, "invocation time nearly used up", stats)
+            raise DeliveryError(message, pending, stats)
+        stats.retried_lines += len(pending)
+        stats.backoff_s += delay
+        self.sleep(delay)
 
     def _give_up(
         self,

@@ -48,7 +48,7 @@ class TimePath:
     def interval_is_valid(self) -> bool:
         """True when the parts name a real year/month/day/hour."""
         try:
-            _local_start(self.parts)
+            _local_start(self.parts, UTC)
         except ValueError:
             return False
         return True
@@ -57,11 +57,11 @@ class TimePath:
         """[start, end) in UTC covered by this prefix's keys (widened across DST folds); None: no parts."""
         if not self.parts:
             return None
-        start = _local_start(self.parts)
+        start = _local_start(self.parts, zone)
         end = _next(start, len(self.parts))
         # Compared in UTC: aware datetimes sharing a tzinfo compare ignoring `fold`.
-        starts = [start.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1)]
-        ends = [end.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1)]
+        starts = [start.replace(fold=f).astimezone(UTC) for f in (0, 1)]
+        ends = [end.replace(fold=f).astimezone(UTC) for f in (0, 1)]
         return min(starts), max(ends)
 
 
@@ -76,12 +76,13 @@ def _component(segment: str, depth: int, layout: str | None) -> tuple[str, int] 
     return None
 
 
-def _local_start(parts: tuple[int, ...]) -> datetime:
+def _local_start(parts: tuple[int, ...], zone: tzinfo) -> datetime:
     year, month, day, hour = (*parts, *(1970, 1, 1, 0)[len(parts) :])
-    return datetime(year, month, day, hour)  # a wall time in the key's zone
+    return datetime(year, month, day, hour, tzinfo=zone)  # a wall time in the key's zone
 
 
 def _next(start: datetime, depth: int) -> datetime:
+    # Wall-time steps: adding a timedelta to an aware datetime keeps its tzinfo and ignores DST.
     if depth == 1:
         return start.replace(year=start.year + 1)
     if depth == 2:

@@ -120,7 +120,7 @@ def run_scenario_replay(
         request = replay_request(spec, s3_client, bucket, error_prefix)
         with EmbeddedKafka(brokers=1) as kafka:
             report = run_replay(s3_client, kafka.bootstrap_servers, request, clock=clock, target_name="fresh")
-    except Exception as exc:  # a failed replay is a failed check, not a crashed run
+    except Exception as exc:  # noqa: BLE001 - a failed replay is a failed check, not a crashed run
         error = f"{type(exc).__name__}: {exc}"
         return (CheckResult("replay_complete", False, "the replay runs", "failed", (error,)),)
     return replay_checks(report, spec)

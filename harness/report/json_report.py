@@ -169,23 +169,11 @@ def _dataclass_from_jsonable(value: Any, cls: type[Any], where: str) -> Any:
 
 def _scalar_from_jsonable(value: Any, hint: Any, where: str) -> Any:
     if hint is datetime:
-        _expect(value, str, where)
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise ReportFormatError(f"{where}: {exc}") from None
+        return _datetime_from_jsonable(value, where)
     if hint is bytes:
-        _expect(value, str, where)
-        try:
-            return base64.b64decode(value, validate=True)
-        except ValueError as exc:
-            raise ReportFormatError(f"{where}: not base64 ({exc})") from None
+        return _bytes_from_jsonable(value, where)
     if hint is float:
-        if isinstance(value, str) and value in _NON_FINITE:
-            return _NON_FINITE[value]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ReportFormatError(f"{where}: expected a number, got {type(value).__name__}")
-        return float(value)
+        return _float_from_jsonable(value, where)
     if hint is bool:
         _expect(value, bool, where)
         return value
@@ -197,6 +185,30 @@ def _scalar_from_jsonable(value: Any, hint: Any, where: str) -> Any:
         _expect(value, str, where)
         return value
     raise ReportFormatError(f"{where}: unsupported type {hint}")
+
+
+def _datetime_from_jsonable(value: Any, where: str) -> datetime:
+    _expect(value, str, where)
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ReportFormatError(f"{where}: {exc}") from None
+
+
+def _bytes_from_jsonable(value: Any, where: str) -> bytes:
+    _expect(value, str, where)
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError as exc:
+        raise ReportFormatError(f"{where}: not base64 ({exc})") from None
+
+
+def _float_from_jsonable(value: Any, where: str) -> float:
+    if isinstance(value, str) and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ReportFormatError(f"{where}: expected a number, got {type(value).__name__}")
+    return float(value)
 
 
 def _expect(value: Any, kind: type, where: str) -> None:

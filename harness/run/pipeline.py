@@ -361,7 +361,7 @@ class Pipeline(Backend):
                 continue
             try:
                 part.stop()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - stop every part; the first error is raised after
                 first = first or exc
         self.esm = self.runtime = self.stack = None
         self.interception = None

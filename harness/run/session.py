@@ -226,7 +226,7 @@ class _Run:
                 self._show()
                 _stop_quietly(pipeline)
                 raise RunInterruptedError(str(exc) or "interrupted") from exc
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a failed run still stops, settles and reports why
                 error = f"{type(exc).__name__}: {exc}"
             finally:
                 self.phase = "stopping"
@@ -326,7 +326,7 @@ class _Run:
         def send() -> None:
             try:
                 self.load_summary = generator.run(duration=load.duration_seconds, records=load.records)
-            except BaseException as exc:  # reported in the result; the run still settles and verifies
+            except BaseException as exc:  # noqa: BLE001 - reported in the result; the run still settles and verifies
                 self.load_error = exc
 
         self.phase = "load"
@@ -514,6 +514,6 @@ def _invocation_stats(pipeline: Pipeline) -> tuple[int, int, dict[str, int]]:
 def _stop_quietly(pipeline: Pipeline) -> str | None:
     try:
         pipeline.stop()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a stop failure is reported, never raised over the run's outcome
         return f"stopping the pipeline failed: {type(exc).__name__}: {exc}"
     return None

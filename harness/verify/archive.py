@@ -32,6 +32,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from harness.resources import REFERENCE_ARCHIVER_DIR
 from harness.verify.codec import UndecodableObjectError, decompress, detect_compression
 from harness.verify.content import IdentityError, IdentityExpression, KnownValues, content_key_function
@@ -313,7 +315,7 @@ def _fetch(s3_client: Any, bucket: str, entry: dict[str, Any]) -> FetchedObject:
     try:
         response = s3_client.get_object(Bucket=bucket, Key=key)
         body = response["Body"].read()
-    except Exception as exc:  # any failure to download is reported with the key, not raised
+    except (BotoCoreError, ClientError, OSError) as exc:  # reported with the key, not raised
         return FetchedObject(key, size, modified, None, None, f"download failed: {type(exc).__name__}: {exc}")
     return FetchedObject(key, size, modified, response.get("ContentEncoding"), bytes(body))
 

@@ -172,6 +172,31 @@ def _match_content(
     first_delivery: dict[Identity, datetime],
 ) -> _ContentMatch:
     """Match content-only records as a multiset of content keys; updates `copies` and `first_delivery`."""
+    counts, earliest = _count_content_keys(snapshot, times)
+    if not counts:
+        return _ContentMatch(0, 0, ())
+    archived = sum(counts.values())
+    key_of = produced_key_function(identity)
+    for record in sorted(produced, key=lambda p: (p.topic, p.partition, p.offset)):
+        wanted = key_of(record)
+        ident = (record.topic, record.partition, record.offset)
+        if wanted is None or ident in copies or not counts.get(wanted):
+            continue  # content copies of records archived with coordinates are counted as duplicates below
+        copies[ident] = 1
+        counts[wanted] -= 1
+        when = earliest.get(wanted)
+        if when is not None:
+            first_delivery[ident] = when
+    produced_keys = {key_of(p) for p in produced}
+    duplicates, unexpected = _unmatched_keys(snapshot, counts, produced_keys)
+    duplicates += sum(n for k, n in counts.items() if k in produced_keys)
+    return _ContentMatch(archived, duplicates, tuple(unexpected))
+
+
+def _count_content_keys(
+    snapshot: ArchiveSnapshot, times: Mapping[str, datetime]
+) -> tuple[dict[bytes, int], dict[bytes, datetime]]:
+    """How often each content key was archived, and the earliest delivery time seen for it."""
     counts: dict[bytes, int] = {}
     earliest: dict[bytes, datetime] = {}
     for obj in snapshot.objects:
@@ -184,22 +209,14 @@ def _match_content(
                 when = _utc(when)
                 earlier = earliest.get(key)
                 earliest[key] = when if earlier is None or when < earlier else earlier
-    if not counts:
-        return _ContentMatch(0, 0, ())
-    archived = sum(counts.values())
-    key_of = produced_key_function(identity)
+    return counts, earliest
+
+
+def _unmatched_keys(
+    snapshot: ArchiveSnapshot, counts: dict[bytes, int], produced_keys: set[bytes | None]
+) -> tuple[int, list[RecordRef]]:
+    """Pop content keys no produced record has from `counts`: copies beyond one, and a RecordRef for each."""
     duplicates = 0
-    for record in sorted(produced, key=lambda p: (p.topic, p.partition, p.offset)):
-        wanted = key_of(record)
-        ident = (record.topic, record.partition, record.offset)
-        if wanted is None or ident in copies or not counts.get(wanted):
-            continue  # content copies of records archived with coordinates are counted as duplicates below
-        copies[ident] = 1
-        counts[wanted] -= 1
-        when = earliest.get(wanted)
-        if when is not None:
-            first_delivery[ident] = when
-    produced_keys = {key_of(p) for p in produced}
     unexpected: list[RecordRef] = []
     for obj in snapshot.objects:
         for index, key in enumerate(_content_keys(obj)):
@@ -211,8 +228,7 @@ def _match_content(
                 line = obj.content_lines[index] if index < len(obj.content_lines) else 0
                 where = f"{obj.key} line {line}" if line else f"{obj.key} record {index + 1}"
                 unexpected.append(RecordRef("", -1, -1, None, key.hex(), where=where))
-    duplicates += sum(n for k, n in counts.items() if k in produced_keys)
-    return _ContentMatch(archived, duplicates, tuple(unexpected))
+    return duplicates, unexpected
 
 
 def object_infos(snapshot: ArchiveSnapshot, *, errors: bool = False) -> tuple[ArchiveObjectInfo, ...]:

@@ -64,6 +64,60 @@ def _proc_state(pid: int) -> str:
     return stat[stat.rindex(")") + 2]
 
 
+class _Acks:
+    """Producer callbacks: sequence numbers acknowledged or failed; whether an ack followed the kill."""
+
+    def __init__(self, killed: threading.Event) -> None:
+        self.lock = threading.Lock()
+        self.acked: list[int] = []
+        self.failed: list[int] = []
+        self.killed = killed
+        self.acked_after_kill = threading.Event()
+
+    def on_ack(self, seq: int) -> Callable[[object], None]:
+        def record(_metadata: object) -> None:
+            with self.lock:
+                self.acked.append(seq)
+            if self.killed.is_set():
+                self.acked_after_kill.set()
+
+        return record
+
+    def on_error(self, seq: int) -> Callable[[object], None]:
+        def record(_exc: object) -> None:
+            with self.lock:
+                self.failed.append(seq)
+
+        return record
+
+    def acked_count(self) -> int:
+        with self.lock:
+            return len(self.acked)
+
+
+def _produce_across_a_kill(cluster: EmbeddedKafka, topic: str, total: int, acks: _Acks) -> None:
+    """Send `total` records with acks=all; a quarter in, wait until the main thread has killed a broker."""
+    producer = KafkaProducer(
+        bootstrap_servers=cluster.bootstrap_servers,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=15_000,
+        delivery_timeout_ms=120_000,
+    )
+    try:
+        for seq in range(total):
+            future = producer.send(topic, key=str(seq % 30).encode(), value=str(seq).encode())
+            future.add_callback(acks.on_ack(seq))
+            future.add_errback(acks.on_error(seq))
+            if seq == total // 4:
+                acks.killed.wait(30)  # produce on while the kill happens
+            if seq % 50 == 0:
+                threading.Event().wait(0.01)  # keep a steady, bounded rate
+        producer.flush(timeout=120)
+    finally:
+        producer.close(timeout=30)
+
+
 def test_acked_records_survive_a_broker_kill(
     cluster: EmbeddedKafka, unique_topic: Callable[[str], str]
 ) -> None:
@@ -73,69 +127,26 @@ def test_acked_records_survive_a_broker_kill(
     assert described is not None
     assert all(len(p.replicas) == 3 for p in described.partitions)
 
-    acked: list[int] = []
-    failed: list[int] = []
-    lock = threading.Lock()
-    killed = threading.Event()
-    acked_after_kill = threading.Event()
     total = 4000
-
-    def on_ack(seq: int) -> Callable[[object], None]:
-        def record(_metadata: object) -> None:
-            with lock:
-                acked.append(seq)
-                if killed.is_set() and len(acked) > 0:
-                    acked_after_kill.set()
-
-        return record
-
-    def on_error(seq: int) -> Callable[[object], None]:
-        def record(_exc: object) -> None:
-            with lock:
-                failed.append(seq)
-
-        return record
-
-    def produce() -> None:
-        producer = KafkaProducer(
-            bootstrap_servers=cluster.bootstrap_servers,
-            acks="all",
-            linger_ms=5,
-            request_timeout_ms=15_000,
-            delivery_timeout_ms=120_000,
-        )
-        try:
-            for seq in range(total):
-                future = producer.send(topic, key=str(seq % 30).encode(), value=str(seq).encode())
-                future.add_callback(on_ack(seq))
-                future.add_errback(on_error(seq))
-                if seq == total // 4:
-                    # Produce on while the kill happens: wait until the main thread has killed the broker.
-                    killed.wait(30)
-                if seq % 50 == 0:
-                    threading.Event().wait(0.01)  # keep a steady, bounded rate
-            producer.flush(timeout=120)
-        finally:
-            producer.close(timeout=30)
-
-    worker = threading.Thread(target=produce, name="kill-test-producer")
+    acks = _Acks(threading.Event())
+    worker = threading.Thread(
+        target=_produce_across_a_kill, args=(cluster, topic, total, acks), name="kill-test-producer"
+    )
     worker.start()
     try:
         # Wait for the producer to be in full flow, then crash broker 2 without warning.
         for _ in range(300):
-            with lock:
-                if len(acked) >= 200:
-                    break
+            if acks.acked_count() >= 200:
+                break
             threading.Event().wait(0.05)
         cluster.kill_broker(2)
-        killed.set()
     finally:
-        killed.set()
+        acks.killed.set()
         worker.join(180)
     assert not worker.is_alive(), "producer did not finish"
-    with lock:
-        acked_set = set(acked)
-    assert acked_after_kill.is_set()
+    with acks.lock:
+        acked_set = set(acks.acked)
+    assert acks.acked_after_kill.is_set()
     assert len(acked_set) > total // 2, f"too few acknowledged records to mean anything: {len(acked_set)}"
 
     consumed = {int(v) for v in _consume_values(cluster, topic, len(acked_set))}

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import boto3
 import pytest
 from archive_format import ArchivedRecord, encode_lines
+from botocore.config import Config
 
 from firehose_emulator.compression import COMPRESSION_FORMATS, compress, content_encoding_for, extension_for
-from harness.verify.archive import FetchedObject, decode_archive, error_roots, load_archive_format
+from harness.verify.archive import (
+    FetchedObject,
+    decode_archive,
+    error_roots,
+    fetch_objects,
+    load_archive_format,
+)
 from harness.verify.codec import UndecodableObjectError, decompress, detect_compression
 from harness.verify.result import ArchivedDigest
 
@@ -151,3 +159,21 @@ def test_error_roots() -> None:
     assert error_roots("failed/") == ("failed/",)
     assert "processing-failed/" in error_roots(None)
     assert error_roots("!{firehose:error-output-type}/") == error_roots("")
+
+
+def test_a_download_that_cannot_connect_is_reported_with_its_key() -> None:
+    # Nothing listens on port 9 of localhost: botocore raises EndpointConnectionError at once.
+    client = boto3.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=2),
+    )
+    entry = {"Key": "data/a.gz", "Size": 3, "LastModified": T0}
+    (fetched,) = fetch_objects(client, "archive", [entry], max_workers=1)
+    assert fetched.key == "data/a.gz"
+    assert fetched.body is None
+    assert fetched.error is not None
+    assert fetched.error.startswith("download failed: EndpointConnectionError")

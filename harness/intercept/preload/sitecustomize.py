@@ -12,6 +12,7 @@ import importlib
 import os
 import socket
 import sys
+from collections.abc import Callable
 from typing import Any
 
 _FRONT = os.environ.get("MSK_HARNESS_AWS_FRONT", "")
@@ -36,6 +37,14 @@ def _is_http(port: object) -> bool:
 
 
 def _install(front_host: str, front_port: int, http_port: int | None) -> None:
+    target = _router(front_host, front_port, http_port)
+    _patch_name_resolution(target)
+    _patch_connect(target)
+
+
+def _router(front_host: str, front_port: int, http_port: int | None) -> Callable[[Any], tuple[str, int]]:
+    """Where a connection to an AWS host on `port` goes instead."""
+
     def target(port: Any) -> tuple[str, int]:
         # 443 -> the HTTPS front, 80 -> its plain listener, anything else -> that port on loopback (closed),
         # so nothing reaches AWS.
@@ -45,11 +54,13 @@ def _install(front_host: str, front_port: int, http_port: int | None) -> None:
             return (front_host, http_port)
         return (front_host, int(port or 0))
 
+    return target
+
+
+def _patch_name_resolution(target: Callable[[Any], tuple[str, int]]) -> None:
     real_getaddrinfo = socket.getaddrinfo
     real_gethostbyname = socket.gethostbyname
     real_gethostbyname_ex = socket.gethostbyname_ex
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
 
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         if not _intercepted(host):
@@ -64,6 +75,16 @@ def _install(front_host: str, front_port: int, http_port: int | None) -> None:
     def gethostbyname_ex(host: str) -> tuple[str, list[str], list[str]]:
         return (host, [], [_SENTINEL]) if _intercepted(host) else real_gethostbyname_ex(host)
 
+    socket.getaddrinfo = getaddrinfo
+    socket.gethostbyname = gethostbyname
+    socket.gethostbyname_ex = gethostbyname_ex
+
+
+def _patch_connect(target: Callable[[Any], tuple[str, int]]) -> None:
+    # Code that resolved with gethostbyname holds the sentinel address: send it where getaddrinfo would.
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
     def redirect(address: Any) -> Any:
         if isinstance(address, tuple) and len(address) >= 2 and address[0] == _SENTINEL:
             return target(address[1])
@@ -75,9 +96,6 @@ def _install(front_host: str, front_port: int, http_port: int | None) -> None:
     def connect_ex(self: Any, address: Any) -> int:
         return real_connect_ex(self, redirect(address))
 
-    socket.getaddrinfo = getaddrinfo
-    socket.gethostbyname = gethostbyname
-    socket.gethostbyname_ex = gethostbyname_ex
     socket.socket.connect = connect  # type: ignore[method-assign]
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
 
