@@ -7,6 +7,9 @@ woke (beyond a threshold): time the process was not scheduled. `StallAwareClock`
 elapsed time leaves those stalls out, so clock time only passes while the pipeline can run. It never goes
 backwards: a stall found after the fact holds the clock still until real time has made up for it.
 
+A child process follows the same clock (the load generator's producer): `StallMeter.shared` holds the total
+in shared memory, which the child inherits at spawn and reads through `stalls_in`.
+
 Example::
 
     clock = StallAwareClock(start=datetime(2026, 7, 13, 14, tzinfo=UTC), speed=400)
@@ -15,10 +18,12 @@ Example::
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 HEARTBEAT_SECONDS = 0.005
 STALL_THRESHOLD_SECONDS = 0.02  # lateness below this is ordinary scheduling and GIL hand-over, not a stall
@@ -31,6 +36,8 @@ class StallMeter:
         self._period, self._threshold = period, threshold
         self._lock = threading.Lock()
         self._total = 0.0
+        # The same total for child processes (inherited at spawn; a double is written whole).
+        self.shared: Any = multiprocessing.get_context("spawn").RawValue("d", 0.0)
         self._thread = threading.Thread(target=self._run, name="msk-harness-stall-meter", daemon=True)
         self._thread.start()
 
@@ -43,6 +50,7 @@ class StallMeter:
             if late > self._threshold:
                 with self._lock:
                     self._total += late
+                    self.shared.value = self._total
             last = now
 
     def stalled(self) -> float:
@@ -116,3 +124,12 @@ class StallAwareClock:
             if event.wait(remaining / self.speed):
                 return True
         return event.is_set()
+
+
+def stalls_in(shared: Any) -> Callable[[], float]:
+    """A `stalled` source for a child's `StallAwareClock`: the parent's total in `StallMeter.shared`."""
+
+    def stalled() -> float:
+        return float(shared.value)
+
+    return stalled

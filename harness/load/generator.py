@@ -66,7 +66,11 @@ class LoadGenerator:
         job = ProducerJob(self._servers, self.topic, self.profile, self._payloads, self._config)
         conn, child_conn = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=run_producer, args=(job, child_conn, self._stop), name="msk-harness-producer", daemon=True
+            target=run_producer,
+            # A clock that leaves out our stalls shares them: the child's schedule stands still with it.
+            args=(job, child_conn, self._stop, getattr(self.clock, "stall_share", None)),
+            name="msk-harness-producer",
+            daemon=True,
         )
         process.start()
         child_conn.close()

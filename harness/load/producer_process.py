@@ -10,6 +10,7 @@ pop them. Acknowledged records go to the parent as compact tuples, a batch at a 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -23,7 +24,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from typing import Any
 
-from harness.clock import Clock
+from harness.clock import Clock, ScaledClock
+from harness.clock_stalls import StallAwareClock, stalls_in
 from harness.load.payload import Payload, PayloadGenerator
 from harness.load.profile import RateProfile
 
@@ -65,9 +67,10 @@ class ProducerJob:
     config: dict[str, Any]
 
 
-def run_producer(job: ProducerJob, conn: Connection, stop: Event) -> None:
+def run_producer(job: ProducerJob, conn: Connection, stop: Event, stall_share: Any = None) -> None:
     """Child entry point: connect, say "ready", wait for `Go`, produce on schedule; send ("acks", rows,
-    sent_per_second) batches, then "done" (or "error")."""
+    sent_per_second) batches, then "done" (or "error"). With `stall_share` (the parent's stall total) the
+    schedule's clock also stands still while the parent stalls, so both sides keep one time."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it sets `stop`
     try:
         producer = _Producer(job, conn, stop)
@@ -75,7 +78,7 @@ def run_producer(job: ProducerJob, conn: Connection, stop: Event) -> None:
         conn.send(("ready",))
         go = _wait_for_go(conn, stop)
         if go is not None:
-            producer.run(go)
+            producer.run(_following(go, stall_share))
     except BaseException as exc:  # noqa: BLE001 - the child reports any failure to its parent
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -212,6 +215,15 @@ class _Producer:
         rows, self.rows = self.rows, []
         self.conn.send(("acks", rows, tuple(sent_per_second)))
         return self.stop.is_set() or os.getppid() != self.parent
+
+
+def _following(go: Go, stall_share: Any) -> Go:
+    """`go` with its clock made to stand still while the parent stalls (when the parent shares that)."""
+    clock = go.clock
+    if stall_share is None or not isinstance(clock, ScaledClock):
+        return go
+    follower = StallAwareClock(start=clock.now(), speed=clock.speed, stalled=stalls_in(stall_share))
+    return dataclasses.replace(go, clock=follower)
 
 
 def _wait_for_go(conn: Connection, stop: Event) -> Go | None:

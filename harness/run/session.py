@@ -31,7 +31,7 @@ from typing import Any
 
 from harness.backends.s3_files import download_bucket
 from harness.clock import Clock, ScaledClock, SystemClock
-from harness.clock_stalls import StallAwareClock
+from harness.clock_stalls import StallAwareClock, process_meter
 from harness.faults import FaultTimeline, PipelineInjectors
 from harness.intercept.session import EndpointUse
 from harness.load import LoadGenerator, LoadSummary, PayloadGenerator
@@ -100,11 +100,15 @@ class RunClock:
         offset, clock = self._state
         self._state = (offset + clock.monotonic(), StallAwareClock(start=self._start, speed=self.speed))
 
+    @property
+    def stall_share(self) -> Any:
+        """This process's stall total in shared memory, for a child that follows this clock (`portable`)."""
+        return process_meter().shared
+
     def portable(self) -> ScaledClock:
         """The current clock as a plain `ScaledClock` a child process can follow (same `now()` from here on).
 
-        The child's copy does not stand still while this process stalls (`StallAwareClock`): under a fast
-        clock on a busy machine the producer's timestamps can run ahead of the pipeline's clock by the stalls.
+        A child given `stall_share` too stands still while this process stalls, as this clock does.
         """
         _, clock = self._state
         return ScaledClock(start=clock.now(), speed=self.speed)

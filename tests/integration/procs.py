@@ -48,6 +48,18 @@ def alive(pids: set[int]) -> set[int]:
     return {p for p in pids if not _is_zombie_or_gone(p)}
 
 
+def still_alive_after(pids: set[int], seconds: float = 10.0) -> set[int]:
+    """The pids of `pids` still running after waiting up to `seconds` for them to finish exiting.
+
+    A child that is already on its way out when the harness returns (multiprocessing's resource tracker
+    notices its parent's exit a moment later) is gone by then; a stray process is not.
+    """
+    deadline = time.monotonic() + seconds
+    while (left := alive(pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
 def cmdline(pid: int) -> str:
     """A process's command line with spaces between arguments ('' if it is gone)."""
     try:

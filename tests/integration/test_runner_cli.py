@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from tests.integration.procs import alive, cmdline, interrupt_mid_run, start_cli
+from tests.integration.procs import cmdline, interrupt_mid_run, start_cli, still_alive_after
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "harness.cli"]
@@ -45,5 +45,6 @@ def test_ctrl_c_mid_run_stops_every_process_and_exits_130(tmp_path: Path) -> Non
     out, started = interrupt_mid_run(proc, "[smoke] load")
     assert proc.returncode == 130, out
     assert "interrupted" in out
-    assert alive(started) == set(), [cmdline(p) for p in alive(started)]
+    stray = still_alive_after(started)
+    assert stray == set(), [cmdline(p) for p in stray]
     assert not (tmp_path / "r").exists()  # no report for a run that did not finish

@@ -22,7 +22,7 @@ from harness.sizing.prices import load_prices
 from harness.sizing.recommend import parse_target
 from harness.sizing.report import write_sweep_reports
 from harness.sizing.sweep import SweepResult, run_sweep
-from tests.integration.procs import alive, cmdline, interrupt_mid_run, start_cli
+from tests.integration.procs import cmdline, interrupt_mid_run, start_cli, still_alive_after
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -179,7 +179,8 @@ def test_ctrl_c_stops_the_current_run_writes_the_partial_report_and_exits_130(
     out, started = interrupt_mid_run(proc, "[buffer_mb=1]] load")
     assert proc.returncode == 130, out
     assert "interrupted after 0 of 2 variants" in out
-    assert alive(started) == set(), [cmdline(p) for p in alive(started)]
+    stray = still_alive_after(started)
+    assert stray == set(), [cmdline(p) for p in stray]
     document = json.loads((report / "sweep.json").read_text(encoding="utf-8"))
     assert document["summary"]["interrupted"] is True
     assert document["summary"]["variants_total"] == 2
