@@ -28,6 +28,7 @@ from harness.clock import Clock, ScaledClock
 from harness.clock_stalls import StallAwareClock, stalls_in
 from harness.load.payload import Payload, PayloadGenerator
 from harness.load.profile import RateProfile
+from harness.load.records import create_time_ms
 
 BATCH_SECONDS = 0.05  # real seconds between batches sent to the parent
 READY_SECONDS = 60  # real seconds for the cluster to hand the producer its id
@@ -39,10 +40,9 @@ Headers = tuple[tuple[str, bytes], ...]
 AckRow = tuple[int, int, int, bytes | None, str | None, int, Headers, float]
 
 
-def create_time_ms(sent_at: float) -> int:
-    """Kafka CreateTime for a record sent at epoch `sent_at`: the ledger's `produced_at` (that float as a
-    datetime, to the microsecond) in whole milliseconds, so the two agree exactly."""
-    return round(datetime.fromtimestamp(sent_at, UTC).timestamp() * 1000)
+def record_create_time_ms(sent_at: float) -> int:
+    """CreateTime for a record sent at epoch `sent_at`, from the same datetime the ledger records."""
+    return create_time_ms(datetime.fromtimestamp(sent_at, UTC))
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ class _Producer:
                     key=key,
                     partition=partition,
                     headers=list(payload.headers) or None,
-                    timestamp=create_time_ms(sent_at),
+                    timestamp=record_create_time_ms(sent_at),
                     on_delivery=self._on_delivery,
                 )
                 return

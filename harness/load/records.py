@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from harness.load.payload import Header
 from harness.load.rate import RateSecond
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def create_time_ms(produced_at: datetime) -> int:
+    """Kafka CreateTime for a record produced at `produced_at`: whole epoch ms, truncated as the Java
+    producer's `System.currentTimeMillis()` is (integer arithmetic: it always agrees with the ledger)."""
+    return ((produced_at - _EPOCH) // _MICROSECOND) // 1000
 
 
 @dataclass(frozen=True)

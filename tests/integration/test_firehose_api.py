@@ -19,6 +19,7 @@ from firehose_emulator.options import ServiceOptions
 from harness.backends.firehose import FirehoseBackend
 from harness.backends.s3 import MotoServer
 from harness.clock import FakeClock
+from tests.integration.firehose_settings import DP_SETTINGS
 
 PROJECT_PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 ROLE = "arn:aws:iam::123456789012:role/firehose"
@@ -611,26 +612,7 @@ def test_dynamic_partitioning_is_validated_and_described_but_not_yet_delivered(
     firehose: FirehoseBackend,
 ) -> None:
     client = firehose.client()
-    dp = {
-        "Prefix": "customer=!{partitionKeyFromQuery:customer_id}/",
-        "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
-        "DynamicPartitioningConfiguration": {"Enabled": True},
-        "ProcessingConfiguration": {
-            "Enabled": True,
-            "Processors": [
-                {
-                    "Type": "MetadataExtraction",
-                    "Parameters": [
-                        {
-                            "ParameterName": "MetadataExtractionQuery",
-                            "ParameterValue": "{customer_id:.customer_id}",
-                        },
-                        {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
-                    ],
-                }
-            ],
-        },
-    }
+    dp = DP_SETTINGS
     with pytest.raises(ClientError) as exc:  # G6
         create(client, "dp", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 60}, **dp)
     assert error_of(exc)[:2] == (

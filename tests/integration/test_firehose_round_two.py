@@ -22,32 +22,13 @@ from harness.backends.s3 import MotoServer
 from harness.clock import FakeClock, ScaledClock
 from harness.lifecycle import BackendError
 from tests.integration.credentials import set_test_credentials
+from tests.integration.firehose_settings import DP_SETTINGS
 
 ROLE = "arn:aws:iam::123456789012:role/firehose"
 BUCKET_ARN = "arn:aws:s3:::round-two"
 START = datetime(2026, 7, 13, 14, 5, 9, tzinfo=UTC)
 DEST_ID = "destinationId-000000000001"
 EXACTLY_ONE = "Exactly one destination configuration is supported for a Firehose"
-DP_SETTINGS: dict[str, Any] = {
-    "Prefix": "customer=!{partitionKeyFromQuery:customer_id}/",
-    "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
-    "DynamicPartitioningConfiguration": {"Enabled": True},
-    "ProcessingConfiguration": {
-        "Enabled": True,
-        "Processors": [
-            {
-                "Type": "MetadataExtraction",
-                "Parameters": [
-                    {
-                        "ParameterName": "MetadataExtractionQuery",
-                        "ParameterValue": "{customer_id:.customer_id}",
-                    },
-                    {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
-                ],
-            }
-        ],
-    },
-}
 
 
 @pytest.fixture(scope="module")
